@@ -1,0 +1,1 @@
+"""The end-to-end demo scenario seeded by ``mamori demo``."""

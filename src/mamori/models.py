@@ -1,0 +1,4 @@
+"""Imports every domain's tables so that the metadata (and Alembic) sees them all."""
+
+from mamori.access import models as access_models  # noqa: F401
+from mamori.audit import models as audit_models  # noqa: F401
