@@ -3,12 +3,14 @@
 PostgreSQL: one database per xdist worker (``mamori_test_<worker>``) on the local
 server (127.0.0.1:5432, trust auth); set ``MAMORI_TEST_PG_URL`` to point elsewhere
 (the server URL without a database name, e.g. ``postgresql+psycopg://postgres@host:5432``).
-Tables are emptied after each test, so tests may commit freely.
+SQLite tests get a fresh copy of a migrated file; PostgreSQL tables are emptied
+after each test. Tests may commit freely.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +23,8 @@ from mamori.db import init_db, make_engine
 from mamori.db.base import Base
 from mamori.db.session import dispose_engines
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-if not SHARED.exists():  # CI lays shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[2] / "shared"
+# shared/ lies beside the project folder, in a developer's tree as in CI's clone.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_DATA = SHARED / "data"
 
 PG_SERVER = os.environ.get("MAMORI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -50,41 +51,76 @@ def _pg_database_url() -> str:
     return f"{PG_SERVER}/{name}"
 
 
+def find_tool(name: str) -> str:
+    """Path of an external oracle (tshark, chromium, nfdump …).
+
+    Skips when it is missing on a developer's machine; fails in CI, which sets
+    ``MAMORI_REQUIRE_TOOLS=1`` and installs them, so a green run never hides a skip.
+    """
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (Debian package); .ci/run installs it"
+    if os.environ.get("MAMORI_REQUIRE_TOOLS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def require_tool():  # type: ignore[no-untyped-def]
+    """``require_tool("tshark")`` → its path, or skip/fail as ``find_tool`` says."""
+    return find_tool
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
-def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
-    engines: dict[str, Engine] = {}
-    sqlite_path = tmp_path_factory.mktemp("db") / "mamori.db"
-    engines["sqlite"] = make_engine(f"sqlite:///{sqlite_path}")
-    engines["postgresql"] = make_engine(_pg_database_url())
-    for engine in engines.values():
-        init_db(engine)
-    yield engines
-    for engine in engines.values():
-        engine.dispose()
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets its own copy (fresh, triggers intact)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_engine() -> Iterator[Engine]:
+    engine = make_engine(_pg_database_url())
+    init_db(engine)
+    yield engine
+    engine.dispose()
 
 
 def empty_tables(engine: Engine) -> None:
+    """Empty every table of the PostgreSQL test database (TRUNCATE fires no row triggers)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            if tables:
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-        else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
-            for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))
-            conn.execute(text("PRAGMA foreign_keys=ON"))
+    if tables:
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, _engines: dict[str, Engine]) -> Iterator[Engine]:
-    """A migrated database, SQLite then PostgreSQL; emptied after the test."""
-    eng = _engines[request.param]
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A migrated database, SQLite then PostgreSQL, empty at the start of the test."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        path = tmp_path_factory.mktemp("sqlite") / "mamori.db"
+        shutil.copyfile(template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        try:
+            yield eng
+        finally:
+            eng.dispose()
+        return
+    eng = request.getfixturevalue("_pg_engine")
     try:
         yield eng
     finally:
