@@ -42,4 +42,10 @@ def current_principal(session: Session) -> Principal:
         principal = access_service.principal_for_user(session=session, username=username, via="cli")
     else:
         raise Unauthenticated("MAMORI_TOKEN is not set: create one with `mamori user token`")
-    return principal.with_purpose(state.purpose) if state.purpose else principal
+    if state.purpose:
+        # Declared like a web session's purpose: validated against the purposes list
+        # and audited, so a CLI purpose is never merely asserted.
+        principal = access_service.declare_purpose(
+            session=session, login_token=None, principal=principal, purpose=state.purpose
+        )
+    return principal

@@ -63,7 +63,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except MamoriError as exc:
-        err.print(f"error: {exc.detail}", markup=False, highlight=False)
+        err.print(f"error: {exc.detail}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
