@@ -10,7 +10,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet -e '.[test,dev]'
-	$(BIN)/pybabel compile --use-fuzzy -d src/mamori/web/translations -D messages >/dev/null 2>&1 || true
 	touch $(STAMP)
 
 install: $(STAMP)
