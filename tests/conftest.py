@@ -35,19 +35,19 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _pg_database_url() -> str:
+def _pg_admin(sql: str, *params: object) -> None:
     import psycopg
 
-    name = f"mamori_test_{_worker()}"
     admin_url = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(sql, params or None)  # type: ignore[arg-type]
+
+
+def _pg_database_url() -> str:
+    # Worker and process in the name: concurrent runs never drop each other's database.
+    name = f"mamori_test_{_worker()}_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"')
     return f"{PG_SERVER}/{name}"
 
 
@@ -94,7 +94,9 @@ def _pg_engine() -> Iterator[Engine]:
     engine = make_engine(_pg_database_url())
     init_db(engine)
     yield engine
+    name = engine.url.database
     engine.dispose()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def empty_tables(engine: Engine) -> None:

@@ -27,6 +27,11 @@ err = Console(stderr=True)
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("user", "mamori.access.cli"),
     ("audit", "mamori.audit.cli"),
+    ("agreement", "mamori.governance.cli.agreement"),
+    ("consent", "mamori.governance.cli.consent"),
+    ("measure", "mamori.governance.cli.measure"),
+    ("retention", "mamori.governance.cli.retention"),
+    ("oversight", "mamori.governance.cli.oversight"),
 ]
 # Plain commands a module registers on the root app itself (``register(app)``).
 ROOT_COMMANDS: list[str] = [
@@ -59,24 +64,16 @@ _mount()
 
 
 def main() -> None:
-    """Run the CLI; user-caused errors print one line and exit 2."""
+    """Run the CLI; user-caused errors print one line and exit 2.
+
+    Standalone mode lets click answer usage errors (exit 2) and keep ``typer.Exit``
+    codes; our own errors propagate out of it and are answered here.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except MamoriError as exc:
         err.print(f"error: {exc.detail}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from mamori.db import session_scope
 # (title, "module:function") in the order the story unfolds.
 STEPS: list[tuple[str, str]] = [
     ("organisations and accounts", "mamori.access.demo:seed"),
+    ("agreement, consent and approved measure", "mamori.governance.demo:seed"),
 ]
 
 

@@ -26,6 +26,7 @@ from mamori.web.templating import build_templates
 
 # Domain routers, mounted in this order. Add a line when a domain gains views.
 ROUTERS: list[str] = [
+    "mamori.governance.views",
 ]
 
 # The web shell's own routers, mounted before the domains'.

@@ -1,0 +1,76 @@
+"""Names of governance codes for people, marked for translation (shown via ``_()``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues; it is translated where it is shown."""
+    return message
+
+
+MEASURE_STATUS = {
+    "requested": N_("Awaiting the committee"),
+    "approved": N_("Approved (not yet started)"),
+    "in_force": N_("In force"),
+    "renewal_requested": N_("Renewal awaiting the committee"),
+    "expired": N_("Period over"),
+    "refused": N_("Refused"),
+    "ended": N_("Ended"),
+}
+TERM_STATUS = {
+    "requested": N_("Approval requested"),
+    "approved": N_("Approved"),
+    "refused": N_("Refused"),
+}
+AGREEMENT_STATUS = {
+    "draft": N_("Draft agreement"),
+    "in_force": N_("In force"),
+    "ended": N_("Ended"),
+}
+CONSENT_STATUS = {
+    "draft": N_("Draft consent"),
+    "active": N_("Active"),
+    "withdrawn": N_("Consent withdrawn"),
+}
+ARTICLES = {
+    17: N_("Art 17 foreign–foreign transmission measure"),
+    32: N_("Art 32 foreign–domestic transmission measure"),
+    33: N_("Art 33 domestic–foreign transmission measure"),
+}
+EVENTS = {
+    "measure_started": N_("Measure started"),
+    "measure_ended": N_("Measure ended"),
+    "measure_renewed": N_("Measure renewed"),
+    "measure_refused": N_("Measure refused"),
+    "selected_info_provided": N_("Selected information provided to another body"),
+    "consent_activated": N_("Other-purpose consent activated"),
+    "agreement_concluded": N_("Agreement concluded"),
+}
+SECTIONS = {
+    "approval_requests": N_("Approval requests"),
+    "renewal_requests": N_("Renewal requests"),
+    "approvals": N_("Approvals"),
+    "refusals": N_("Refusals"),
+    "notifications": N_("Notifications to the committee"),
+    "provisions_by_recipient": N_("Provisions of selected information by recipient"),
+    "other_purpose_decisions": N_("Other-purpose use decisions"),
+    "agreements": N_("Party agreements"),
+    "consents": N_("Other-purpose consents"),
+    "deletions_records": N_("Records deleted on expiry"),
+    "deletions_certificates": N_("Deletion certificates"),
+}
+
+
+def label_context() -> dict[str, Any]:
+    """The label tables every governance page may use."""
+    return {
+        "measure_status": MEASURE_STATUS,
+        "term_status": TERM_STATUS,
+        "agreement_status": AGREEMENT_STATUS,
+        "consent_status": CONSENT_STATUS,
+        "article_names": ARTICLES,
+        "event_names": EVENTS,
+        "section_names": SECTIONS,
+    }
