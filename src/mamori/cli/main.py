@@ -32,6 +32,8 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("measure", "mamori.governance.cli.measure"),
     ("retention", "mamori.governance.cli.retention"),
     ("oversight", "mamori.governance.cli.oversight"),
+    ("operator", "mamori.registry.operator_cli"),
+    ("registry", "mamori.registry.cli"),
 ]
 # Plain commands a module registers on the root app itself (``register(app)``).
 ROOT_COMMANDS: list[str] = [

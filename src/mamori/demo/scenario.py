@@ -18,6 +18,7 @@ from mamori.db import session_scope
 STEPS: list[tuple[str, str]] = [
     ("organisations and accounts", "mamori.access.demo:seed"),
     ("agreement, consent and approved measure", "mamori.governance.demo:seed"),
+    ("critical computer notifications", "mamori.registry.demo:seed"),
 ]
 
 
