@@ -4,3 +4,4 @@ from mamori.access import models as access_models  # noqa: F401
 from mamori.audit import models as audit_models  # noqa: F401
 from mamori.governance import models as governance_models  # noqa: F401
 from mamori.registry import models as registry_models  # noqa: F401
+from mamori.reporting import models as reporting_models  # noqa: F401

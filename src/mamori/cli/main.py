@@ -34,6 +34,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("oversight", "mamori.governance.cli.oversight"),
     ("operator", "mamori.registry.operator_cli"),
     ("registry", "mamori.registry.cli"),
+    ("report", "mamori.reporting.cli"),
 ]
 # Plain commands a module registers on the root app itself (``register(app)``).
 ROOT_COMMANDS: list[str] = [

@@ -19,6 +19,7 @@ STEPS: list[tuple[str, str]] = [
     ("organisations and accounts", "mamori.access.demo:seed"),
     ("agreement, consent and approved measure", "mamori.governance.demo:seed"),
     ("critical computer notifications", "mamori.registry.demo:seed"),
+    ("incident reports", "mamori.reporting.demo:seed"),
 ]
 
 

@@ -27,6 +27,7 @@ from mamori.web.templating import build_templates
 # Domain routers, mounted in this order. Add a line when a domain gains views.
 ROUTERS: list[str] = [
     "mamori.registry.views",
+    "mamori.reporting.views",
     "mamori.governance.views",
 ]
 
