@@ -151,3 +151,19 @@ def env(
     yield home
     dispose_engines()
     reset_settings_cache()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """In CI (``MAMORI_REQUIRE_TOOLS=1``) a skip for a missing tool is a failure.
+
+    Tests may skip with any reason that says a tool "is not installed"; CI installs
+    every such tool, so the skip can only mean a broken install step.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("MAMORI_REQUIRE_TOOLS"):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        if "not installed" in reason:
+            report.outcome = "failed"
+            report.longrepr = f"required tool missing in CI: {reason}"
