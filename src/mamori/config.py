@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     port: int = 8000
     sth_interval_seconds: int = 3600
     nats_url: str = "nats://127.0.0.1:4222"
+    # Period after which the selection zone's pseudonymisation key rotates.
+    selection_key_rotation: str = "monthly"
 
     @field_validator("home")
     @classmethod

@@ -35,6 +35,8 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("operator", "mamori.registry.operator_cli"),
     ("registry", "mamori.registry.cli"),
     ("report", "mamori.reporting.cli"),
+    ("select", "mamori.selection.cli.select"),
+    ("selectors", "mamori.selection.cli.selectors"),
 ]
 # Plain commands a module registers on the root app itself (``register(app)``).
 ROOT_COMMANDS: list[str] = [

@@ -18,6 +18,7 @@ from mamori.db import session_scope
 STEPS: list[tuple[str, str]] = [
     ("organisations and accounts", "mamori.access.demo:seed"),
     ("agreement, consent and approved measure", "mamori.governance.demo:seed"),
+    ("automatic selection under the approved measure", "mamori.selection.demo:seed"),
     ("critical computer notifications", "mamori.registry.demo:seed"),
     ("incident reports", "mamori.reporting.demo:seed"),
 ]
