@@ -6,3 +6,4 @@ from mamori.governance import models as governance_models  # noqa: F401
 from mamori.registry import models as registry_models  # noqa: F401
 from mamori.reporting import models as reporting_models  # noqa: F401
 from mamori.selection import models as selection_models  # noqa: F401
+from mamori.vulns import models as vulns_models  # noqa: F401

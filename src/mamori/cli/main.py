@@ -35,6 +35,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("operator", "mamori.registry.operator_cli"),
     ("registry", "mamori.registry.cli"),
     ("report", "mamori.reporting.cli"),
+    ("vulns", "mamori.vulns.cli"),
     ("select", "mamori.selection.cli.select"),
     ("selectors", "mamori.selection.cli.selectors"),
 ]

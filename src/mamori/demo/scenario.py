@@ -21,6 +21,7 @@ STEPS: list[tuple[str, str]] = [
     ("automatic selection under the approved measure", "mamori.selection.demo:seed"),
     ("critical computer notifications", "mamori.registry.demo:seed"),
     ("incident reports", "mamori.reporting.demo:seed"),
+    ("vulnerabilities", "mamori.vulns.demo:seed"),
 ]
 
 

@@ -28,6 +28,7 @@ from mamori.web.templating import build_templates
 ROUTERS: list[str] = [
     "mamori.registry.views",
     "mamori.reporting.views",
+    "mamori.vulns.views",
     "mamori.governance.views",
 ]
 

@@ -1,0 +1,94 @@
+"""How the vulnerability domain asks the one choke point, and how it writes the audit log.
+
+Resources: ``vulns.feed`` (imports, matching), ``vulns.vulnerability`` (SECRET while
+undisclosed), ``vulns.operator`` (an operator's exposure: its organisation, and whether
+the asking liaison's ministry supervises it), ``vulns.case`` (a coordination case: the
+supplier's organisation, SECRET until published, and whether the asking liaison's
+ministry is the supplier's business ministry) and ``vulns`` for the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mamori.access import service as access
+from mamori.access.principal import Principal, Resource
+from mamori.audit import service as audit_service
+
+LEGAL_BASIS = "Act No. 42 of 2025, Arts 40-42"
+MATCHER = Principal.system("vulns-matcher")
+
+
+def principal_ministry(session: Session, principal: Principal) -> str | None:
+    """The organisation code of a ministry liaison's ministry (None for other roles)."""
+    if "ministry_liaison" not in principal.roles or principal.organisation_id is None:
+        return None
+    cache: dict[tuple[str, int], str | None] = session.info.setdefault("vulns_ministry", {})
+    key = (principal.username, principal.organisation_id)
+    if key not in cache:
+        organisation = access.get_organisation(
+            session=session, principal=principal, code=str(principal.organisation_id))
+        cache[key] = organisation.code if organisation.kind == "supervising_ministry" else None
+    return cache[key]
+
+
+def domain(organisation_id: int | None = None) -> Resource:
+    return Resource(type="vulns", organisation_id=organisation_id)
+
+
+def feed() -> Resource:
+    return Resource(type="vulns.feed")
+
+
+def vulnerability(key: str, undisclosed: bool) -> Resource:
+    return Resource(type="vulns.vulnerability", id=key,
+                    labels=frozenset({"SECRET" if undisclosed else "PUBLIC"}))
+
+
+def operator(
+    session: Session, principal: Principal, *, operator_id: int, organisation_id: int | None,
+    supervising_ministry: str,
+) -> Resource:
+    ministry = principal_ministry(session, principal)
+    return Resource(
+        type="vulns.operator", id=str(operator_id), organisation_id=organisation_id,
+        attrs={"supervised_by_principal": ministry is not None
+               and ministry == supervising_ministry},
+    )
+
+
+def case(
+    session: Session, principal: Principal, *, reference: str, organisation_id: int | None,
+    business_ministry: str, published: bool, sent: bool,
+) -> Resource:
+    ministry = principal_ministry(session, principal)
+    return Resource(
+        type="vulns.case", id=reference, organisation_id=organisation_id,
+        labels=frozenset({"PUBLIC" if published else "SECRET"}),
+        attrs={"business_ministry_is_principal": ministry is not None
+               and ministry == business_ministry, "sent": sent},
+    )
+
+
+def authorize(*, session: Session, principal: Principal, action: str, resource: Resource) -> None:
+    access.authorize(session=session, principal=principal, action=action, resource=resource)
+
+
+def permitted(*, session: Session, principal: Principal, action: str, resource: Resource) -> bool:
+    return bool(access.permitted(session=session, principal=principal, action=action,
+                                 resource=resource))
+
+
+def audit(
+    *, session: Session, principal: Principal, action: str, object_type: str,
+    object_id: str | int = "", details: dict[str, Any] | None = None,
+    legal_basis: str = LEGAL_BASIS,
+) -> None:
+    """One audit entry in the caller's transaction (metadata only: ids and counts)."""
+    audit_service.record(
+        session=session, actor=principal.username, action=action, object_type=object_type,
+        object_id=str(object_id), legal_basis=legal_basis, purpose=principal.purpose,
+        details=details or {},
+    )
