@@ -32,7 +32,6 @@ from .flows import FlowReader
 from .flowtable import FlowTable
 from .inputs import DigestStream, InputSource, combined_digest, file_digest
 from .models import COMMS_LABEL, Receipt
-from .prefixes import Classifier
 from .readers import CaptureReader
 from .receipts import (
     FAILED_ACTION,
@@ -45,7 +44,7 @@ from .receipts import (
 )
 from .selectors import SelectorContent, cached_matcher
 from .store import insert_records, receipt_row
-from .versions import current_item_set, current_prefixes, resolve_selector_version
+from .versions import current_classifier, current_item_set, resolve_selector_version
 from .zonekey import key_epoch
 
 log = logging.getLogger(__name__)
@@ -139,19 +138,19 @@ def build_plan(
     """
     owner, version = resolve_selector_version(session, selector_ref)
     matcher = cached_matcher(SelectorContent.from_json(version.content), version.digest)
-    prefixes = current_prefixes(session)
+    prefixes = current_classifier(session)
     if prefixes is None:
         raise InvalidInput(
             "no domestic-prefix table: import one with `mamori select prefixes import FILE`"
         )
-    prefix_row, table = prefixes
+    prefix_row, classifier = prefixes
     items = current_item_set(session)
     party = None
     if decision.party_identifiers or decision.kind == "party_agreement":
         party, _ = PartyRanges.from_identifiers(decision.party_identifiers)
     plan = SelectionPlan(
         matcher=matcher,
-        classifier=Classifier(table),
+        classifier=classifier,
         allowed_directions=frozenset(decision.directions),
         items=items,
         party=party,

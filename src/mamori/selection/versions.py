@@ -7,6 +7,7 @@ do not authorize — :mod:`.service` does, before calling them — but they audi
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from mamori.errors import InvalidInput, NotFound
 
 from .mechanical import DEFAULT, ItemSet, item_digest, validate_items
 from .models import NAME_MAX, ItemSetVersion, PrefixVersion, SelectorSet, SelectorVersion
-from .prefixes import PrefixSource, PrefixTable
+from .prefixes import Classifier, PrefixSource, PrefixTable
 from .selectors import Parsed, SelectorContent
 from .selectors.content import ID_RE
 
@@ -176,6 +177,32 @@ def current_prefixes(session: Session) -> tuple[PrefixVersion, PrefixTable] | No
     if row is None:
         return None
     return row, PrefixTable.from_json(row.content)
+
+
+_CLASSIFIERS: OrderedDict[str, Classifier] = OrderedDict()
+CLASSIFIER_CACHE_SIZE = 2
+
+
+def current_classifier(session: Session) -> tuple[PrefixVersion, Classifier] | None:
+    """The newest prefix version and its classifier, built once per process and digest.
+
+    Building a classifier expands the table into a 2^24-entry bucket array; doing that
+    for every batch would dominate small batches (queue workers), so it is cached.
+    """
+    row = session.scalars(
+        select(PrefixVersion).order_by(PrefixVersion.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    classifier = _CLASSIFIERS.get(row.digest)
+    if classifier is None:
+        classifier = Classifier(PrefixTable.from_json(row.content))
+        _CLASSIFIERS[row.digest] = classifier
+        while len(_CLASSIFIERS) > CLASSIFIER_CACHE_SIZE:
+            _CLASSIFIERS.popitem(last=False)
+    else:
+        _CLASSIFIERS.move_to_end(row.digest)
+    return row, classifier
 
 
 def import_prefixes(

@@ -270,3 +270,81 @@ def items_set(
             public_comment_ref=public_comment, consultation_ref=consultation, note=note,
         )  # fmt: skip
         out.print(f"{_('New version')}: {row.version}  {', '.join(row.items)}")
+
+
+# --- scale-out over the NATS JetStream work queue (see mamori.selection.distributed) ---
+
+
+@app.command("submit")
+def submit(
+    inputs: list[Path] = typer.Argument(..., help="pcap/pcapng captures (gzip allowed)."),
+    measure: str = typer.Option(..., "--measure", help="Measure or agreement id (M-…, A-…)."),
+    selectors: str = typer.Option(
+        ..., "--selectors", help="Selector set: NAME or NAME@VERSION (pinned when queued)."
+    ),
+    batch_packets: int = typer.Option(
+        100_000, "--batch-packets", min=1,
+        help="Packets per batch at most; batches also fit the broker's message size.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the batches as JSON."),
+) -> None:
+    """Queue captures for the selection workers, encrypted, in batches; prints batch ids."""
+    from mamori.access import service as access_service
+    from mamori.access.principal import Resource
+
+    from ..distributed.submit import submit_captures
+
+    with acting() as (session, principal):
+        access_service.authorize(session=session, principal=principal, action="selection.run",
+                                 resource=Resource(type="selection.batch"))  # fmt: skip
+        queued = submit_captures(
+            session=session, actor=principal.username, measure_id=measure,
+            selector_set=selectors, paths=inputs, batch_packets=batch_packets,
+        )  # fmt: skip
+    if as_json:
+        emit_json(queued.to_json())
+        return
+    for batch in queued.batches:
+        out.print(batch.batch_id)
+
+
+@app.command("worker")
+def worker(
+    concurrency: int = typer.Option(1, "--concurrency", min=1,
+                                    help="Batches selected at once by this process."),
+    max_batches: int | None = typer.Option(None, "--max-batches", min=1,
+                                           help="Exit after taking this many batches."),
+    idle_exit: float | None = typer.Option(None, "--idle-exit", min=0,
+                                           help="Exit after this many seconds without work."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON at exit."),
+) -> None:
+    """Select batches from the JetStream queue as the system job "selection"."""
+    import logging
+
+    from mamori.access.principal import Principal
+
+    from ..distributed.queue import QueueConfig
+    from ..distributed.worker import run_worker
+
+    principal = Principal.system("selection")
+
+    def runner(*, session: Any, measure_id: str, selector_set: str,
+               inputs: list[InputSource], batch_id: str) -> SelectionReceipt:  # fmt: skip
+        return service.run(session=session, principal=principal, measure_id=measure_id,
+                           selector_set=selector_set, inputs=inputs, batch_id=batch_id)  # fmt: skip
+
+    logger = logging.getLogger("mamori.selection.distributed")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        stats = run_worker(config=QueueConfig.from_settings(), runner=runner,
+                           actor=principal.username, concurrency=concurrency,
+                           max_batches=max_batches, idle_exit=idle_exit)  # fmt: skip
+    finally:
+        logger.removeHandler(handler)
+    if as_json:
+        emit_json(stats.to_json())
+    else:
+        out.print(" ".join(f"{name}={value}" for name, value in stats.to_json().items()))
