@@ -5,17 +5,20 @@
 and returns mechanical records plus counts. It touches no database, file or log;
 everything it does not select is dropped with the batch that held it.
 
-Per batch, vectorised over NumPy columns:
+Per batch, in one compiled pass over the NumPy columns (:func:`.kernels.screen`):
 
 1. units without an IP header are counted and dropped;
 2. each unit gets its direction class from the domestic-prefix table; units of a
    class the basis does not allow (or, under an agreement, not to or from the
    party's addresses, or captured outside the basis's period) are dropped;
-3. addresses and ports are matched for every remaining unit; names and TLS
-   fingerprints only for candidate packets (UDP/TCP port 53 for DNS, a TLS
+3. addresses and ports are matched for every remaining unit, and the candidate
+   packets for the application layer are marked: UDP/TCP port 53 for DNS, a TLS
    handshake record ``0x16 0x03`` on any port, an HTTP method at the start of a
-   TCP payload); YARA runs on the payload of every remaining packet that has one;
-4. selected units are aggregated into flows (:mod:`.flowtable`).
+   TCP payload, and for YARA every remaining packet that has a payload.
+
+Then, in Python and only for the marked units: names and TLS fingerprints are
+parsed and matched, YARA runs, and the selected units are aggregated into flows
+(:mod:`.flowtable`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import kernels
 from .dpi import ParseError, parse_client_hello, parse_dns, parse_http_request
 from .flows import FlowBatch
 from .flowtable import KEY_DTYPE, Extras, FlowTable, MechanicalRecord, Pseudonymiser
@@ -33,15 +37,20 @@ from .mechanical import ItemSet
 from .prefixes import DIRECTIONS, Classifier
 from .readers import PacketBatch, PacketFlag
 from .receipts import SelectionCounts, UnitCounts
-from .selectors.matcher import NO_GROUP, Matcher, Segments, build_segments, v6_keys
+from .selectors.matcher import PROTO_LUT, Matcher, Segments, build_segments, split_v6
 
 DNS_PORT = 53
 TCP, UDP = 6, 17
-_METHOD_FIRST = np.zeros(256, dtype=bool)
+_METHOD_FIRST = np.zeros(256, dtype=np.uint8)
 for _letter in b"GPHDOCT":  # GET POST PUT PATCH HEAD DELETE OPTIONS CONNECT TRACE
-    _METHOD_FIRST[_letter] = True
+    _METHOD_FIRST[_letter] = 1
+_METHOD_FIRST.flags.writeable = False
 _PORTS = np.uint8(PacketFlag.PORTS)
-_PAYLOAD = np.uint8(PacketFlag.PAYLOAD)
+
+# Whether a unit has ports: packets by their PORTS flag, flow records by protocol.
+_PACKET_HAS_PORTS = ((np.arange(256) & int(PacketFlag.PORTS)) != 0).astype(np.uint8)
+_FLOW_HAS_PORTS = np.zeros(256, dtype=np.uint8)
+_FLOW_HAS_PORTS[[6, 17, 132, 136]] = 1
 _DNS_ITEMS = frozenset({"dns_qname", "dns_qtype", "dns_rcode"})
 _TLS_ITEMS = frozenset({"tls_sni", "ja3", "ja4"})
 
@@ -95,10 +104,12 @@ class SelectionPlan:
     period_start_ns: int | None = None
     period_end_ns: int | None = None
     allowed_mask: np.ndarray = field(init=False, repr=False)
+    tables: _Tables = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         mask = np.array([d in self.allowed_directions for d in DIRECTIONS], dtype=bool)
         object.__setattr__(self, "allowed_mask", mask)
+        object.__setattr__(self, "tables", _Tables.build(self))
 
     @property
     def has_period(self) -> bool:
@@ -111,96 +122,193 @@ class SelectionResult:
     counts: SelectionCounts
 
 
-# --- shared steps -----------------------------------------------------------------------
+# --- compiled screening -----------------------------------------------------------------
+
+
+def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:
+    """A read-only contiguous view (a copy only if the type differs).
+
+    Every table reaches the compiled code with the same array types, so one
+    compiled signature serves every plan and both kinds of batch.
+    """
+    out: np.ndarray = np.ascontiguousarray(array, dtype=dtype).view()
+    out.flags.writeable = False
+    return out
+
+
+_ALL_V4_BUCKETS: np.ndarray | None = None
+
+
+def _v4_buckets(segments: Segments) -> np.ndarray:
+    """The segments' /24 bitmap, or one that screens nothing out when they have none."""
+    global _ALL_V4_BUCKETS
+    if segments.bitmap is not None:
+        return _frozen(segments.bitmap, np.uint8)
+    if _ALL_V4_BUCKETS is None:
+        _ALL_V4_BUCKETS = _frozen(np.full(1 << 21, 0xFF, dtype=np.uint8), np.uint8)
+    return _ALL_V4_BUCKETS
+
+
+def _segments_v4(segments: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (_v4_buckets(segments), _frozen(segments.starts, np.uint32),
+            _frozen(segments.groups, np.int32))  # fmt: skip
+
+
+def _segments_v6(segments: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    hi, lo = segments.halves
+    return _frozen(hi, np.uint64), _frozen(lo, np.uint64), _frozen(segments.groups, np.int32)
+
+
+_NO_V4 = (_frozen(np.zeros(1), np.uint8), _frozen(np.zeros(1), np.uint32),
+          _frozen(np.zeros(1), np.int32))  # fmt: skip
+_NO_V6 = (_frozen(np.zeros(1), np.uint64), _frozen(np.zeros(1), np.uint64),
+          _frozen(np.zeros(1), np.int32))  # fmt: skip
+_NO_BYTES = _frozen(np.zeros(1), np.uint8)
+_NO_OFFSETS = _frozen(np.zeros(1), np.uint32)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """A plan's tables and switches in the shapes :func:`kernels.screen` takes."""
+
+    domestic4: tuple[np.ndarray, ...]
+    domestic6: tuple[np.ndarray, ...]
+    selectors4: tuple[np.ndarray, ...]
+    selectors6: tuple[np.ndarray, ...]
+    party4: tuple[np.ndarray, ...]
+    party6: tuple[np.ndarray, ...]
+    packet_ports: tuple[np.ndarray, ...]
+    flow_ports: tuple[np.ndarray, ...]
+    packet_params: np.ndarray
+    flow_params: np.ndarray
+
+    @classmethod
+    def build(cls, plan: SelectionPlan) -> _Tables:
+        matcher, classifier = plan.matcher, plan.classifier
+        # The classifier's own arrays (built once per prefix table), not copies.
+        start6_hi, start6_lo = split_v6(classifier._v6_start)
+        end6_hi, end6_lo = split_v6(classifier._v6_end)
+        params = np.zeros(kernels.P_SIZE, dtype=np.int64)
+        params[kernels.P_ALLOWED] = sum(1 << k for k, ok in enumerate(plan.allowed_mask) if ok)
+        params[kernels.P_PARTY] = plan.party is not None
+        if plan.period_start_ns is not None:
+            params[kernels.P_HAS_START], params[kernels.P_START_NS] = 1, plan.period_start_ns
+        if plan.period_end_ns is not None:
+            params[kernels.P_HAS_END], params[kernels.P_END_NS] = 1, plan.period_end_ns
+        params[kernels.P_PORTS] = matcher.has_ports
+        flow_params = params.copy()
+        params[kernels.P_APP] = _app_mode(plan)
+        port_table = _frozen(matcher.port_table, np.uint8)
+        proto_bits = _frozen(PROTO_LUT, np.uint8)
+        party = plan.party
+        return cls(
+            domestic4=(_frozen(classifier._v4_bucket, np.uint8),
+                       _frozen(classifier._v4_start, np.uint32),
+                       _frozen(classifier._v4_end, np.uint32)),
+            domestic6=tuple(_frozen(a, np.uint64)
+                            for a in (start6_hi, start6_lo, end6_hi, end6_lo)),
+            selectors4=_segments_v4(matcher.v4),
+            selectors6=_segments_v6(matcher.v6),
+            party4=_segments_v4(party.v4) if party is not None else _NO_V4,
+            party6=_segments_v6(party.v6) if party is not None else _NO_V6,
+            packet_ports=(port_table, proto_bits, _frozen(_PACKET_HAS_PORTS, np.uint8)),
+            flow_ports=(port_table, proto_bits, _frozen(_FLOW_HAS_PORTS, np.uint8)),
+            packet_params=_frozen(params, np.int64),
+            flow_params=_frozen(flow_params, np.int64),
+        )  # fmt: skip
+
+
+def _app_mode(plan: SelectionPlan) -> int:
+    """Which packets the application-layer step must see (``kernels.MODE_*`` bits)."""
+    matcher, items = plan.matcher, plan.items.items
+    names, fingerprints = matcher.has_names, matcher.has_fingerprints
+    mode = 0
+    if names or items & _DNS_ITEMS:
+        mode |= kernels.MODE_DNS
+    if names or fingerprints or items & _TLS_ITEMS:
+        mode |= kernels.MODE_TLS
+    if names or "http_host" in items:
+        mode |= kernels.MODE_HTTP
+    if matcher.yara.rules is not None:
+        mode |= kernels.MODE_YARA
+    if names or fingerprints:
+        mode |= kernels.MODE_ALL
+    if names:
+        mode |= kernels.MODE_DNS_ALL
+    return mode
 
 
 @dataclass
-class _Addresses:
-    """Index sets and keys of the IPv4 and IPv6 units of one batch."""
+class _Screened:
+    """What :func:`kernels.screen` found in one batch."""
 
-    idx4: np.ndarray
-    idx6: np.ndarray
-    src4: np.ndarray
-    dst4: np.ndarray
-    src6: np.ndarray
-    dst6: np.ndarray
+    state: np.ndarray
+    direction: np.ndarray
+    src_group: np.ndarray
+    dst_group: np.ndarray
+    port_hit: np.ndarray
+    hits: np.ndarray
+    """Rows an address or port selector matched, ascending."""
+    candidate_rows: np.ndarray
+    candidate_kind: np.ndarray
+    eligible: int
 
 
-def _addresses(batch: PacketBatch | FlowBatch) -> _Addresses:
-    fam = batch.family
-    idx4 = np.flatnonzero(fam == 4)
-    idx6 = np.flatnonzero(fam == 6)
-    return _Addresses(
-        idx4, idx6, batch.src4[idx4], batch.dst4[idx4],
-        v6_keys(batch.src6_hi[idx6], batch.src6_lo[idx6]),
-        v6_keys(batch.dst6_hi[idx6], batch.dst6_lo[idx6]),
+def _screen(
+    batch: PacketBatch | FlowBatch, plan: SelectionPlan, unit: UnitCounts, *, times: np.ndarray,
+    port_flags: np.ndarray, ports: tuple[np.ndarray, ...], params: np.ndarray,
+    payload: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> _Screened:  # fmt: skip
+    """One compiled pass over the batch; the gate's counts go into ``unit``."""
+    n = batch.count
+    t = plan.tables
+    state = np.empty(n, dtype=np.uint8)
+    direction = np.empty(n, dtype=np.uint8)
+    src_group = np.empty(n, dtype=np.int32)
+    dst_group = np.empty(n, dtype=np.int32)
+    port_hit = np.empty(n, dtype=np.bool_)
+    hit_rows = np.empty(n, dtype=np.int64)
+    candidate_rows = np.empty(n, dtype=np.int64)
+    candidate_kind = np.empty(n, dtype=np.uint8)
+    counts = np.zeros(kernels.C_SIZE, dtype=np.int64)
+    buf, offsets, lengths, flags = payload
+    hits, candidates = kernels.screen(
+        batch.family, batch.src4, batch.dst4, batch.src6_hi, batch.src6_lo, batch.dst6_hi,
+        batch.dst6_lo, times, batch.proto, batch.sport, batch.dport, port_flags,
+        t.domestic4, t.domestic6, t.selectors4, t.selectors6, t.party4, t.party6, ports, params,
+        buf, offsets, lengths, flags, _METHOD_FIRST,
+        state, direction, src_group, dst_group, port_hit, hit_rows, candidate_rows,
+        candidate_kind, counts,
     )  # fmt: skip
-
-
-def _classify(addrs: _Addresses, n: int, classifier: Classifier) -> np.ndarray:
-    """Direction class index per unit (2 * src domestic + dst domestic)."""
-    src = np.zeros(n, dtype=np.uint8)
-    dst = np.zeros(n, dtype=np.uint8)
-    src[addrs.idx4] = classifier.domestic_v4(addrs.src4)
-    dst[addrs.idx4] = classifier.domestic_v4(addrs.dst4)
-    if len(addrs.idx6):
-        src[addrs.idx6] = classifier.domestic_v6_keys(addrs.src6)
-        dst[addrs.idx6] = classifier.domestic_v6_keys(addrs.dst6)
-    return (src << 1) | dst
-
-
-def _gate(
-    plan: SelectionPlan,
-    addrs: _Addresses,
-    n: int,
-    ip: np.ndarray,
-    direction: np.ndarray,
-    times_ns: np.ndarray,
-    counts: UnitCounts,
-) -> np.ndarray:
-    """The units the basis lets through; counts the rest."""
-    by = np.bincount(direction[ip], minlength=4)
+    c = counts.tolist()
+    unit.not_ip += c[kernels.C_NOT_IP]
     for k, name in enumerate(DIRECTIONS):
-        counts.by_direction[name] += int(by[k])
-    eligible = ip & plan.allowed_mask[direction]
-    if plan.party is not None:
-        party = np.zeros(n, dtype=bool)
-        party[addrs.idx4] = (plan.party.v4.lookup(addrs.src4) != NO_GROUP) | (
-            plan.party.v4.lookup(addrs.dst4) != NO_GROUP
-        )
-        if len(addrs.idx6):
-            party[addrs.idx6] = (plan.party.v6.lookup(addrs.src6) != NO_GROUP) | (
-                plan.party.v6.lookup(addrs.dst6) != NO_GROUP
-            )
-        eligible &= party
-    counts.gated_out += int(np.count_nonzero(ip)) - int(np.count_nonzero(eligible))
-    if plan.has_period:
-        inside = times_ns > 0
-        if plan.period_start_ns is not None:
-            inside &= times_ns >= plan.period_start_ns
-        if plan.period_end_ns is not None:
-            inside &= times_ns < plan.period_end_ns
-        outside = eligible & ~inside
-        counts.outside_period += int(np.count_nonzero(outside))
-        eligible &= inside
-    return eligible
+        unit.by_direction[name] += c[kernels.C_DIRECTION + k]
+    unit.gated_out += c[kernels.C_GATED_OUT]
+    unit.outside_period += c[kernels.C_OUTSIDE_PERIOD]
+    return _Screened(state, direction, src_group, dst_group, port_hit, hit_rows[:hits],
+                     candidate_rows[:candidates], candidate_kind[:candidates],
+                     c[kernels.C_ELIGIBLE])  # fmt: skip
 
 
-def _address_groups(
-    matcher: Matcher, addrs: _Addresses, n: int, eligible: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    src = np.full(n, NO_GROUP, dtype=np.int32)
-    dst = np.full(n, NO_GROUP, dtype=np.int32)
-    e4 = eligible[addrs.idx4]
-    rows4 = addrs.idx4[e4]
-    src[rows4] = matcher.v4.lookup(addrs.src4[e4])
-    dst[rows4] = matcher.v4.lookup(addrs.dst4[e4])
-    if len(addrs.idx6):
-        e6 = eligible[addrs.idx6]
-        rows6 = addrs.idx6[e6]
-        src[rows6] = matcher.v6.lookup(addrs.src6[e6])
-        dst[rows6] = matcher.v6.lookup(addrs.dst6[e6])
-    return src, dst
+def _key_columns(
+    sel: np.ndarray, batch: PacketBatch | FlowBatch, app: dict[int, int]
+) -> np.ndarray:
+    """Flow keys of the selected rows (ports and ICMP fields are set by the caller)."""
+    fam = batch.family[sel]
+    f6 = fam == 6
+    keys = np.zeros(len(sel), dtype=KEY_DTYPE)
+    keys["family"] = fam
+    keys["src_hi"] = np.where(f6, batch.src6_hi[sel], 0)
+    keys["src_lo"] = np.where(f6, batch.src6_lo[sel], batch.src4[sel])
+    keys["dst_hi"] = np.where(f6, batch.dst6_hi[sel], 0)
+    keys["dst_lo"] = np.where(f6, batch.dst6_lo[sel], batch.dst4[sel])
+    keys["proto"] = batch.proto[sel]
+    if app:
+        keys["app"] = [app.get(row, -1) for row in sel.tolist()]
+    else:
+        keys["app"] = -1
+    return keys
 
 
 class _Names:
@@ -237,110 +345,90 @@ def _host_name(host: str) -> str | None:
 def _inspect_packets(
     batch: PacketBatch,
     plan: SelectionPlan,
-    eligible: np.ndarray,
-    hit: np.ndarray,
+    rows: np.ndarray,
+    kinds: np.ndarray,
     extras: dict[int, Extras],
     names: _Names,
-    app_key: np.ndarray,
+    app_key: dict[int, int],
     counts: SelectionCounts,
-) -> np.ndarray:
-    """Application-layer matching and item extraction; the units names or YARA select."""
-    matcher, items = plan.matcher, plan.items.items
-    n = batch.count
-    app_hit = np.zeros(n, dtype=bool)
+) -> list[int]:
+    """Application-layer matching and item extraction on the candidate packets.
+
+    ``rows``/``kinds`` come from :func:`kernels.screen`; returns the rows that names,
+    fingerprints or YARA select (possibly repeated, in no particular order).
+    """
+    matcher = plan.matcher
     match_names = matcher.has_names
-    match_fp = matcher.has_fingerprints
-    want_dns = match_names or bool(items & _DNS_ITEMS)
-    want_tls = match_names or match_fp or bool(items & _TLS_ITEMS)
-    want_http = match_names or "http_host" in items
-    payload = eligible & ((batch.flags & _PAYLOAD) != 0) & (batch.payload_length > 0)
-    has_yara = matcher.yara.rules is not None
-    if not (want_dns or want_tls or want_http or has_yara) or not payload.any():
-        return app_hit
-    buf = batch.buffer
-    offsets = batch.payload_offset
-    # Scope: every eligible packet when names or fingerprints can select it; otherwise
-    # only packets already selected (for their items).
-    scope = payload if (match_names or match_fp) else payload & hit
+    app_hit: list[int] = []
     proto = batch.proto
-    if want_dns:
-        ports = (batch.flags & _PORTS) != 0
-        dns = scope & ports & ((proto == UDP) | (proto == TCP))
-        dns &= (batch.sport == DNS_PORT) | (batch.dport == DNS_PORT)
-        if not match_names:
-            dns &= hit
-        for i in np.flatnonzero(dns).tolist():
-            try:
-                message = parse_dns(batch.payload(i), tcp=int(proto[i]) == TCP)
-            except ParseError:
-                counts.app_parse_errors += 1
-                continue
-            extra = extras.setdefault(i, Extras())
-            extra.rcode = message.rcode if message.is_response else None
-            if message.questions:
-                question = message.questions[0]
-                extra.qname, extra.qtype = question.name.lower(), question.qtype
-                app_key[i] = names.key(extra.qname, question.qtype)
-            if match_names:
-                found: list[str] = []
-                for name in {q.name for q in message.questions} | {
-                    a.name for a in message.answers
-                }:
-                    found.extend(matcher.name_ids(name))
-                if found:
-                    extra.selector_ids += tuple(found)
-                    app_hit[i] = True
-    tcp_payload = scope & (proto == TCP)
-    if want_tls or want_http:
-        rows = np.flatnonzero(tcp_payload)
-        first = buf[offsets[rows]]
-        lengths = batch.payload_length[rows]
-    if want_tls:
-        ok = (first == 0x16) & (lengths >= 6)
-        tls_rows = rows[ok]
-        second = buf[offsets[tls_rows] + 1]
-        for i in tls_rows[second == 0x03].tolist():
-            try:
-                hello = parse_client_hello(batch.payload(i))
-            except ParseError:
-                counts.app_parse_errors += 1
-                continue
-            extra = extras.setdefault(i, Extras())
-            extra.sni = hello.sni.lower() if hello.sni else None
-            extra.ja3, extra.ja4 = hello.ja3_md5, hello.ja4
-            found = list(matcher.name_ids(extra.sni)) if (match_names and extra.sni) else []
-            found += matcher.ja3.get(hello.ja3_md5, ())
-            found += matcher.ja4.get(hello.ja4.lower(), ())
+    for i in rows[(kinds & kernels.KIND_DNS) != 0].tolist():
+        try:
+            message = parse_dns(batch.payload(i), tcp=int(proto[i]) == TCP)
+        except ParseError:
+            counts.app_parse_errors += 1
+            continue
+        extra = extras.setdefault(i, Extras())
+        extra.rcode = message.rcode if message.is_response else None
+        if message.questions:
+            question = message.questions[0]
+            extra.qname, extra.qtype = question.name.lower(), question.qtype
+            app_key[i] = names.key(extra.qname, question.qtype)
+        if match_names:
+            found: list[str] = []
+            for name in {q.name for q in message.questions} | {
+                a.name for a in message.answers
+            }:
+                found.extend(matcher.name_ids(name))
             if found:
                 extra.selector_ids += tuple(found)
-                app_hit[i] = True
-    if want_http:
-        for i in rows[_METHOD_FIRST[first]].tolist():
-            try:
-                request = parse_http_request(batch.payload(i))
-            except ParseError:
-                counts.app_parse_errors += 1
-                continue
-            if request.host is None:
-                continue
-            host_name = _host_name(request.host)
+                app_hit.append(i)
+    for i in rows[(kinds & kernels.KIND_TLS) != 0].tolist():
+        try:
+            hello = parse_client_hello(batch.payload(i))
+        except ParseError:
+            counts.app_parse_errors += 1
+            continue
+        extra = extras.setdefault(i, Extras())
+        extra.sni = hello.sni.lower() if hello.sni else None
+        extra.ja3, extra.ja4 = hello.ja3_md5, hello.ja4
+        found = list(matcher.name_ids(extra.sni)) if (match_names and extra.sni) else []
+        found += matcher.ja3.get(hello.ja3_md5, ())
+        found += matcher.ja4.get(hello.ja4.lower(), ())
+        if found:
+            extra.selector_ids += tuple(found)
+            app_hit.append(i)
+    for i in rows[(kinds & kernels.KIND_HTTP) != 0].tolist():
+        try:
+            request = parse_http_request(batch.payload(i))
+        except ParseError:
+            counts.app_parse_errors += 1
+            continue
+        if request.host is None:
+            continue
+        host_name = _host_name(request.host)
+        extra = extras.setdefault(i, Extras())
+        extra.host = host_name
+        if match_names and host_name:
+            found_http = matcher.name_ids(host_name)
+            if found_http:
+                extra.selector_ids += found_http
+                app_hit.append(i)
+    for i in rows[(kinds & kernels.KIND_YARA) != 0].tolist():
+        rule_ids, tokens = matcher.yara.scan(bytes(batch.payload(i)))
+        if rule_ids:
             extra = extras.setdefault(i, Extras())
-            extra.host = host_name
-            if match_names and host_name:
-                found_http = matcher.name_ids(host_name)
-                if found_http:
-                    extra.selector_ids += found_http
-                    app_hit[i] = True
-    if has_yara:
-        for i in np.flatnonzero(payload).tolist():
-            rule_ids, tokens = matcher.yara.scan(bytes(batch.payload(i)))
-            if rule_ids:
-                extra = extras.setdefault(i, Extras())
-                extra.rule_ids += tuple(rule_ids)
-                extra.tokens += tuple(tokens)
-                counts.rule_matches += 1
-                app_hit[i] = True
+            extra.rule_ids += tuple(rule_ids)
+            extra.tokens += tuple(tokens)
+            counts.rule_matches += 1
+            app_hit.append(i)
     return app_hit
+
+
+def _selected(hits: np.ndarray, app_hit: list[int]) -> np.ndarray:
+    """Rows selected by addresses, ports or the application layer, ascending."""
+    if not app_hit:
+        return hits
+    return np.union1d(hits, np.array(app_hit, dtype=np.int64))
 
 
 def select_packets(
@@ -352,67 +440,62 @@ def select_packets(
     unit.received += n
     if n == 0:
         return
-    fam = batch.family
-    ip = (fam == 4) | (fam == 6)
-    unit.not_ip += n - int(np.count_nonzero(ip))
-    addrs = _addresses(batch)
-    direction = _classify(addrs, n, plan.classifier)
-    eligible = _gate(plan, addrs, n, ip, direction, batch.ts_ns, unit)
-    if not eligible.any():
+    tables = plan.tables
+    flags = batch.flags
+    found = _screen(
+        batch, plan, unit, times=batch.ts_ns, port_flags=flags, ports=tables.packet_ports,
+        params=tables.packet_params,
+        payload=(batch.buffer, batch.payload_offset, batch.payload_length, flags),
+    )  # fmt: skip
+    if found.eligible == 0:
         return
-    matcher = plan.matcher
-    src_group, dst_group = _address_groups(matcher, addrs, n, eligible)
-    port_hit = np.zeros(n, dtype=bool)
-    has_ports = (batch.flags & _PORTS) != 0
-    if matcher.has_ports:
-        rows = np.flatnonzero(eligible & has_ports)
-        port_hit[rows] = matcher.port_match(
-            batch.proto[rows], batch.sport[rows], batch.dport[rows]
-        )
-    hit = eligible & ((src_group != NO_GROUP) | (dst_group != NO_GROUP) | port_hit)
     extras: dict[int, Extras] = {}
     names = _Names()
-    app_key = np.full(n, -1, dtype=np.int32)
-    app_hit = _inspect_packets(batch, plan, eligible, hit, extras, names, app_key, counts)
-    selected = hit | app_hit
-    sel = np.flatnonzero(selected)
+    app_key: dict[int, int] = {}
+    app_hit: list[int] = []
+    if len(found.candidate_rows):
+        app_hit = _inspect_packets(batch, plan, found.candidate_rows, found.candidate_kind,
+                                   extras, names, app_key, counts)  # fmt: skip
+    sel = _selected(found.hits, app_hit)
     unit.matched += len(sel)
     if len(sel) == 0:
         return
-    f6 = fam[sel] == 6
-    keys = np.zeros(len(sel), dtype=KEY_DTYPE)
-    keys["family"] = fam[sel]
-    keys["src_hi"] = np.where(f6, batch.src6_hi[sel], 0)
-    keys["src_lo"] = np.where(f6, batch.src6_lo[sel], batch.src4[sel])
-    keys["dst_hi"] = np.where(f6, batch.dst6_hi[sel], 0)
-    keys["dst_lo"] = np.where(f6, batch.dst6_lo[sel], batch.dst4[sel])
-    ports_sel = has_ports[sel]
+    keys = _key_columns(sel, batch, app_key)
+    flags_sel = flags[sel]
+    ports_sel = (flags_sel & _PORTS) != 0
     keys["sport"] = np.where(ports_sel, batch.sport[sel], 0)
-    icmp_sel = (batch.flags[sel] & np.uint8(PacketFlag.ICMP)) != 0
+    icmp_sel = (flags_sel & np.uint8(PacketFlag.ICMP)) != 0
     icmp_code = (batch.icmp_type[sel].astype(np.uint16) << 8) | batch.icmp_code[sel]
     keys["dport"] = np.where(ports_sel, batch.dport[sel], np.where(icmp_sel, icmp_code, 0))
-    keys["proto"] = batch.proto[sel]
-    keys["app"] = app_key[sel]
+    proto_sel = keys["proto"]
     ip_len = batch.ip_len[sel]
     size = np.where(ip_len > 0, ip_len, batch.wire_len[sel])
-    position = {int(row): k for k, row in enumerate(sel.tolist())}
+    ts = batch.ts_ns[sel]
     table.add(
         keys=keys,
         app_names=names.items,
-        direction=direction[sel],
-        src_group=src_group[sel],
-        dst_group=dst_group[sel],
-        port_hit=port_hit[sel],
-        first_ns=batch.ts_ns[sel],
-        last_ns=batch.ts_ns[sel],
+        direction=found.direction[sel],
+        src_group=found.src_group[sel],
+        dst_group=found.dst_group[sel],
+        port_hit=found.port_hit[sel],
+        first_ns=ts,
+        last_ns=ts,
         packets=np.ones(len(sel), dtype=np.uint64),
         bytes_=size,
-        tcp_flags=np.where(batch.proto[sel] == TCP, batch.tcp_flags[sel], 0),
+        tcp_flags=np.where(proto_sel == TCP, batch.tcp_flags[sel], 0),
         ttl=batch.ttl[sel],
-        extras={position[i]: e for i, e in extras.items() if i in position},
-        groups=matcher.groups,
-        port_ids=matcher.port_selector_ids,
+        extras=_positions(sel, extras),
+        groups=plan.matcher.groups,
+        port_ids=plan.matcher.port_selector_ids,
     )
+
+
+def _positions(sel: np.ndarray, extras: dict[int, Extras]) -> dict[int, Extras]:
+    """``extras`` of the selected rows, keyed by position in ``sel`` (insertion order kept)."""
+    if not extras:
+        return {}
+    position = {row: k for k, row in enumerate(sel.tolist())}
+    return {position[i]: e for i, e in extras.items() if i in position}
 
 
 # --- flow records -----------------------------------------------------------------------
@@ -427,84 +510,69 @@ def select_flows(
     unit.received += n
     if n == 0:
         return
-    fam = batch.family
-    ip = (fam == 4) | (fam == 6)
-    unit.not_ip += n - int(np.count_nonzero(ip))
-    addrs = _addresses(batch)
-    direction = _classify(addrs, n, plan.classifier)
-    eligible = _gate(plan, addrs, n, ip, direction, batch.start_ns, unit)
-    if not eligible.any():
+    tables = plan.tables
+    proto = batch.proto
+    found = _screen(
+        batch, plan, unit, times=batch.start_ns, port_flags=proto, ports=tables.flow_ports,
+        params=tables.flow_params, payload=(_NO_BYTES, _NO_OFFSETS, _NO_OFFSETS, _NO_BYTES),
+    )  # fmt: skip
+    if found.eligible == 0:
         return
     matcher = plan.matcher
-    src_group, dst_group = _address_groups(matcher, addrs, n, eligible)
-    proto = batch.proto
-    has_ports = np.isin(proto, (6, 17, 132, 136))
-    port_hit = np.zeros(n, dtype=bool)
-    if matcher.has_ports:
-        rows = np.flatnonzero(eligible & has_ports)
-        port_hit[rows] = matcher.port_match(proto[rows], batch.sport[rows], batch.dport[rows])
-    hit = eligible & ((src_group != NO_GROUP) | (dst_group != NO_GROUP) | port_hit)
     extras: dict[int, Extras] = {}
     names = _Names()
-    app_key = np.full(n, -1, dtype=np.int32)
-    app_hit = np.zeros(n, dtype=bool)
+    app_key: dict[int, int] = {}
+    app_hit: list[int] = []
     text_columns = {"qname": batch.qname, "sni": batch.sni, "ja3": batch.ja3, "ja4": batch.ja4}
-    if any(col is not None for col in text_columns.values()):
-        scope = eligible if (matcher.has_names or matcher.has_fingerprints) else hit
+    present = [col.astype(bool) for col in text_columns.values() if col is not None]
+    if present:
+        floor = kernels.ELIGIBLE if (matcher.has_names or matcher.has_fingerprints) else kernels.HIT
+        scope = found.state >= floor
+        scope &= np.logical_or.reduce(present)
         for i in np.flatnonzero(scope).tolist():
             values = {k: (col[i] if col is not None else None) for k, col in text_columns.items()}
-            if not any(values.values()):
-                continue
             extra = Extras()
-            found: list[str] = []
+            found_ids: list[str] = []
             if values["qname"]:
                 extra.qname = str(values["qname"]).rstrip(".").lower()
                 app_key[i] = names.key(extra.qname, 0)
-                found += matcher.name_ids(extra.qname)
+                found_ids += matcher.name_ids(extra.qname)
             if values["sni"]:
                 extra.sni = str(values["sni"]).lower()
-                found += matcher.name_ids(extra.sni)
+                found_ids += matcher.name_ids(extra.sni)
             if values["ja3"]:
                 extra.ja3 = str(values["ja3"]).lower()
-                found += matcher.ja3.get(extra.ja3, ())
+                found_ids += matcher.ja3.get(extra.ja3, ())
             if values["ja4"]:
                 extra.ja4 = str(values["ja4"]).lower()
-                found += matcher.ja4.get(extra.ja4, ())
-            extra.selector_ids = tuple(found)
+                found_ids += matcher.ja4.get(extra.ja4, ())
+            extra.selector_ids = tuple(found_ids)
             extras[i] = extra
-            if found:
-                app_hit[i] = True
-    selected = hit | app_hit
-    sel = np.flatnonzero(selected)
+            if found_ids:
+                app_hit.append(i)
+    sel = _selected(found.hits, app_hit)
     unit.matched += len(sel)
     if len(sel) == 0:
         return
-    f6 = fam[sel] == 6
-    keys = np.zeros(len(sel), dtype=KEY_DTYPE)
-    keys["family"] = fam[sel]
-    keys["src_hi"] = np.where(f6, batch.src6_hi[sel], 0)
-    keys["src_lo"] = np.where(f6, batch.src6_lo[sel], batch.src4[sel])
-    keys["dst_hi"] = np.where(f6, batch.dst6_hi[sel], 0)
-    keys["dst_lo"] = np.where(f6, batch.dst6_lo[sel], batch.dst4[sel])
+    keys = _key_columns(sel, batch, app_key)
     keys["sport"] = batch.sport[sel]
     keys["dport"] = batch.dport[sel]
-    keys["proto"] = proto[sel]
-    keys["app"] = app_key[sel]
-    position = {int(row): k for k, row in enumerate(sel.tolist())}
+    proto_sel = keys["proto"]
+    start = batch.start_ns[sel]
     table.add(
         keys=keys,
         app_names=[(name, 0) for name, _ in names.items],
-        direction=direction[sel],
-        src_group=src_group[sel],
-        dst_group=dst_group[sel],
-        port_hit=port_hit[sel],
-        first_ns=batch.start_ns[sel],
-        last_ns=np.maximum(batch.end_ns[sel], batch.start_ns[sel]),
+        direction=found.direction[sel],
+        src_group=found.src_group[sel],
+        dst_group=found.dst_group[sel],
+        port_hit=found.port_hit[sel],
+        first_ns=start,
+        last_ns=np.maximum(batch.end_ns[sel], start),
         packets=batch.packets[sel],
         bytes_=batch.bytes[sel],
-        tcp_flags=np.where(proto[sel] == TCP, batch.tcp_flags[sel], 0),
+        tcp_flags=np.where(proto_sel == TCP, batch.tcp_flags[sel], 0),
         ttl=None,
-        extras={position[i]: e for i, e in extras.items() if i in position},
+        extras=_positions(sel, extras),
         groups=matcher.groups,
         port_ids=matcher.port_selector_ids,
     )

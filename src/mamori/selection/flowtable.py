@@ -1,9 +1,11 @@
 """Aggregation of selected packets (and flow records) into mechanical flow records.
 
-Only selected units reach this module. Within a batch they are grouped with one
-``np.unique`` over a structured key (family, addresses, ports, protocol, and for
-DNS the question name and type); across batches the groups merge in a dict, so
-memory grows with the number of *selected* flows, not with the input.
+Only selected units reach this module. Each unit's flow key (family, addresses,
+ports, protocol, and for DNS the question name and type) is looked up in a dict
+that numbers the flows; the numeric state of the flows (times, counters, flags,
+TTL range) lives in NumPy columns that a compiled loop updates
+(:func:`.kernels.accumulate`). Memory grows with the number of *selected* flows,
+not with the input.
 
 :meth:`FlowTable.records` turns the accumulated flows into
 :class:`MechanicalRecord` objects holding only the items of the active item set,
@@ -12,14 +14,17 @@ with every address that is not a selector value replaced by its pseudonym.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
 
+from . import kernels
 from .mechanical import ITEM_COLUMNS, ItemSet
 from .prefixes import DIRECTIONS
 
@@ -55,50 +60,6 @@ class Extras:
     selector_ids: tuple[str, ...] = ()
     rule_ids: tuple[str, ...] = ()
     tokens: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class Flow:
-    """One flow being accumulated (addresses as integers, in memory only)."""
-
-    family: int
-    src: int
-    dst: int
-    sport: int
-    dport: int
-    proto: int
-    direction: int
-    src_covered: bool
-    dst_covered: bool
-    first_ns: int = I64_MAX
-    last_ns: int = 0
-    packets: int = 0
-    bytes: int = 0
-    tcp_flags: int = 0
-    ttl_min: int | None = None
-    ttl_max: int | None = None
-    icmp_type: int | None = None
-    icmp_code: int | None = None
-    qname: str | None = None
-    qtype: int | None = None
-    rcode: int | None = None
-    sni: str | None = None
-    ja3: str | None = None
-    ja4: str | None = None
-    host: str | None = None
-    selectors: set[str] = field(default_factory=set)
-    rules: set[str] = field(default_factory=set)
-    tokens: set[str] = field(default_factory=set)
-
-    def absorb(self, extra: Extras) -> None:
-        for name in ("qname", "qtype", "sni", "ja3", "ja4", "host"):
-            if getattr(self, name) is None and getattr(extra, name) is not None:
-                setattr(self, name, getattr(extra, name))
-        if extra.rcode is not None:
-            self.rcode = extra.rcode
-        self.selectors.update(extra.selector_ids)
-        self.rules.update(extra.rule_ids)
-        self.tokens.update(extra.tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,38 +117,173 @@ class Pseudonymiser(Protocol):
     def ipv6(self, hi: Any, lo: Any) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-def _pseudonyms(flows: list[Flow], pseudonymiser: Pseudonymiser) -> dict[tuple[int, int], int]:
-    """Pseudonym of every uncovered address of ``flows``, by (family, address)."""
-    wanted: dict[int, set[int]] = {4: set(), 6: set()}
-    for flow in flows:
-        if not flow.src_covered:
-            wanted[flow.family].add(flow.src)
-        if not flow.dst_covered:
-            wanted[flow.family].add(flow.dst)
-    out: dict[tuple[int, int], int] = {}
-    if wanted[4]:
-        plain = np.fromiter(wanted[4], dtype=np.uint32, count=len(wanted[4]))
-        for value, pseudonym in zip(plain.tolist(), pseudonymiser.ipv4(plain).tolist(),
-                                    strict=True):  # fmt: skip
-            out[(4, value)] = pseudonym
-    if wanted[6]:
-        values = list(wanted[6])
-        hi = np.array([v >> 64 for v in values], dtype=np.uint64)
-        lo = np.array([v & 0xFFFFFFFFFFFFFFFF for v in values], dtype=np.uint64)
-        p_hi, p_lo = pseudonymiser.ipv6(hi, lo)
-        for value, a, b in zip(values, p_hi.tolist(), p_lo.tolist(), strict=True):
-            out[(6, value)] = (a << 64) | b
-    return out
+_OCTETS = tuple(str(i) for i in range(256))
+
+
+def _v4_text(value: int) -> str:
+    """Dotted-quad text of an IPv4 address, as ``str(IPv4Address(value))`` writes it."""
+    return (f"{_OCTETS[value >> 24]}.{_OCTETS[(value >> 16) & 255]}."
+            f"{_OCTETS[(value >> 8) & 255]}.{_OCTETS[value & 255]}")  # fmt: skip
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many acyclic objects are built.
+
+    Records hold no reference cycles, but allocating thousands of them can start a
+    full collection that walks the whole heap (a compiled selector set of 100,000
+    entries is a large one) and costs more than building the records.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(slots=True)
+class _Facts:
+    """The application-layer facts absorbed into one flow, in arrival order."""
+
+    qname: str | None = None
+    qtype: int | None = None
+    rcode: int | None = None
+    sni: str | None = None
+    ja3: str | None = None
+    ja4: str | None = None
+    host: str | None = None
+    selectors: set[str] = field(default_factory=set)
+    rules: set[str] = field(default_factory=set)
+    tokens: set[str] = field(default_factory=set)
+
+    def absorb(self, extra: Extras) -> None:
+        """The first value of a field wins; the last response code does; ids accumulate."""
+        if self.qname is None and extra.qname is not None:
+            self.qname = extra.qname
+        if self.qtype is None and extra.qtype is not None:
+            self.qtype = extra.qtype
+        if self.sni is None and extra.sni is not None:
+            self.sni = extra.sni
+        if self.ja3 is None and extra.ja3 is not None:
+            self.ja3 = extra.ja3
+        if self.ja4 is None and extra.ja4 is not None:
+            self.ja4 = extra.ja4
+        if self.host is None and extra.host is not None:
+            self.host = extra.host
+        if extra.rcode is not None:
+            self.rcode = extra.rcode
+        self.selectors.update(extra.selector_ids)
+        self.rules.update(extra.rule_ids)
+        self.tokens.update(extra.tokens)
+
+
+_COLUMNS: dict[str, tuple[type, int]] = {  # name: (dtype, initial value)
+    "family": (np.uint8, 0),
+    "src_hi": (np.uint64, 0),
+    "src_lo": (np.uint64, 0),
+    "dst_hi": (np.uint64, 0),
+    "dst_lo": (np.uint64, 0),
+    "sport": (np.uint16, 0),
+    "dport": (np.uint16, 0),
+    "proto": (np.uint8, 0),
+    "name": (np.int32, -1),
+    "direction": (np.uint8, 0),
+    "src_group": (np.int32, -1),
+    "dst_group": (np.int32, -1),
+    "first_ns": (np.int64, int(I64_MAX)),
+    "last_ns": (np.int64, 0),
+    "packets": (np.uint64, 0),
+    "bytes": (np.uint64, 0),
+    "tcp_flags": (np.uint16, 0),
+    "port_hit": (np.bool_, False),
+    "ttl_min": (np.uint8, 255),
+    "ttl_max": (np.uint8, 0),
+    "ttl_seen": (np.bool_, False),
+}
+_KEY_FIELDS = ("family", "src_hi", "src_lo", "dst_hi", "dst_lo", "sport", "dport", "proto")
+_NO_TTL = np.zeros(0, dtype=np.uint8)
 
 
 class FlowTable:
-    """Selected flows of one run, keyed by their flow key."""
+    """Selected flows of one run: numeric state in NumPy columns, found by key in a dict.
+
+    A flow's key is (family, addresses, ports, protocol, DNS question name and type).
+    Flows are numbered in the order they first appear (within a batch, in key
+    order); records come out sorted by first time, source and destination, ties in
+    that order. One table serves one selection plan (one matcher).
+    """
 
     def __init__(self) -> None:
-        self.flows: dict[tuple[object, ...], Flow] = {}
+        self._index: dict[tuple[int, ...], int] = {}
+        self._name_ids: dict[tuple[str, int], int] = {}
+        self._names: list[tuple[str, int]] = []
+        self._facts: dict[int, _Facts] = {}
+        self._groups: tuple[tuple[str, ...], ...] | None = None
+        self._port_ids: Callable[[int, int, int], tuple[str, ...]] | None = None
+        self._count = 0
+        self._cols: dict[str, np.ndarray] = {
+            name: np.empty(0, dtype=dtype) for name, (dtype, _) in _COLUMNS.items()
+        }
 
     def __len__(self) -> int:
-        return len(self.flows)
+        return self._count
+
+    def _grow(self, need: int) -> None:
+        capacity = len(self._cols["family"])
+        if need <= capacity:
+            return
+        capacity = max(need, 2 * capacity, 1024)
+        for name, (dtype, initial) in _COLUMNS.items():
+            column: np.ndarray = np.full(capacity, initial, dtype=dtype)
+            column[: self._count] = self._cols[name][: self._count]
+            self._cols[name] = column
+
+    def _name_id(self, pair: tuple[str, int]) -> int:
+        index = self._name_ids.get(pair)
+        if index is None:
+            index = self._name_ids[pair] = len(self._names)
+            self._names.append(pair)
+        return index
+
+    def _flow_ids(self, keys: np.ndarray, app_names: list[tuple[str, int]]) -> np.ndarray:
+        """The flow number of every unit; new flows are numbered in key order."""
+        rows = keys.tolist()
+        if app_names:
+            global_name = [self._name_id(pair) for pair in app_names]
+            lookup = [
+                row if row[8] < 0 else (*row[:8], global_name[row[8]]) for row in rows
+            ]
+        else:
+            lookup = rows
+        index = self._index
+        pending: dict[tuple[int, ...], int] = {}
+        first_row: list[int] = []
+        flow_of: list[int] = []
+        for r, key in enumerate(lookup):
+            flow = index.get(key)
+            if flow is None:
+                new = pending.get(key)
+                if new is None:
+                    new = pending[key] = len(first_row)
+                    first_row.append(r)
+                flow = -1 - new
+            flow_of.append(flow)
+        ids = np.array(flow_of, dtype=np.int64)
+        if not first_row:
+            return ids
+        order = sorted(range(len(first_row)), key=lambda k: rows[first_row[k]])
+        base = self._count
+        number = np.empty(len(first_row), dtype=np.int64)
+        number[order] = np.arange(base, base + len(first_row))
+        for key, new in pending.items():
+            index[key] = int(number[new])
+        fresh = ids < 0
+        ids[fresh] = number[-1 - ids[fresh]]
+        self._grow(base + len(first_row))
+        self._count = base + len(first_row)
+        return ids
 
     def add(
         self,
@@ -208,73 +304,120 @@ class FlowTable:
         groups: tuple[tuple[str, ...], ...],
         port_ids: Callable[[int, int, int], tuple[str, ...]],
     ) -> None:
-        """Merge selected units (already restricted to the selected rows) into flows."""
+        """Merge selected units (already restricted to the selected rows) into flows.
+
+        ``keys`` has :data:`KEY_DTYPE`; its ``app`` field indexes ``app_names``
+        (-1: none). ``extras`` is keyed by row and absorbed in its own order.
+        """
         if len(keys) == 0:
             return
-        uniq, first_index, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        count = len(uniq)
-        n_packets = np.bincount(inverse, weights=packets.astype(np.float64), minlength=count)
-        n_bytes = np.bincount(inverse, weights=bytes_.astype(np.float64), minlength=count)
-        first = np.full(count, I64_MAX, dtype=np.int64)
-        np.minimum.at(first, inverse, first_ns)
-        last = np.zeros(count, dtype=np.int64)
-        np.maximum.at(last, inverse, last_ns)
-        flags = np.zeros(count, dtype=np.uint16)
-        np.bitwise_or.at(flags, inverse, tcp_flags.astype(np.uint16))
-        ports = np.zeros(count, dtype=bool)
-        np.logical_or.at(ports, inverse, port_hit)
-        if ttl is not None:
-            tmin = np.full(count, 255, dtype=np.uint8)
-            np.minimum.at(tmin, inverse, ttl)
-            tmax = np.zeros(count, dtype=np.uint8)
-            np.maximum.at(tmax, inverse, ttl)
-        pair_src = np.unique(np.stack([inverse, src_group]), axis=1)
-        pair_dst = np.unique(np.stack([inverse, dst_group]), axis=1)
-        ids_of: dict[int, set[int]] = {}
-        for pairs in (pair_src, pair_dst):
-            for g, grp in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
-                if grp >= 0:
-                    ids_of.setdefault(g, set()).add(grp)
-        flows: list[Flow] = []
-        for g in range(count):
-            key = uniq[g]
-            family = int(key["family"])
-            src = (int(key["src_hi"]) << 64) | int(key["src_lo"])
-            dst = (int(key["dst_hi"]) << 64) | int(key["dst_lo"])
-            app = int(key["app"])
-            qname, qtype = app_names[app] if app >= 0 else (None, None)
-            tkey = (family, src, dst, int(key["sport"]), int(key["dport"]), int(key["proto"]),
-                    qname, qtype)  # fmt: skip
-            flow = self.flows.get(tkey)
-            i0 = int(first_index[g])
-            if flow is None:
-                flow = Flow(
-                    family=family, src=src, dst=dst, sport=int(key["sport"]),
-                    dport=int(key["dport"]), proto=int(key["proto"]),
-                    direction=int(direction[i0]),
-                    src_covered=bool(src_group[i0] >= 0), dst_covered=bool(dst_group[i0] >= 0),
-                    qname=qname, qtype=qtype,
-                )  # fmt: skip
-                if flow.proto in ICMP_PROTOCOLS:  # type and code travel in dport
-                    flow.icmp_type, flow.icmp_code = flow.dport >> 8, flow.dport & 0xFF
-                self.flows[tkey] = flow
-            flow.first_ns = min(flow.first_ns, int(first[g]))
-            flow.last_ns = max(flow.last_ns, int(last[g]))
-            flow.packets += int(n_packets[g])
-            flow.bytes += int(n_bytes[g])
-            flow.tcp_flags |= int(flags[g])
-            if ttl is not None:
-                lo, hi = int(tmin[g]), int(tmax[g])
-                flow.ttl_min = lo if flow.ttl_min is None else min(flow.ttl_min, lo)
-                flow.ttl_max = hi if flow.ttl_max is None else max(flow.ttl_max, hi)
-            for grp in ids_of.get(g, ()):
-                flow.selectors.update(groups[grp])
-            if ports[g]:
-                flow.selectors.update(port_ids(flow.proto, flow.sport, flow.dport))
-            flows.append(flow)
+        if self._groups is None:
+            self._groups, self._port_ids = groups, port_ids
+        elif groups is not self._groups and groups != self._groups:
+            raise ValueError("a flow table serves one selection plan")
+        before = self._count
+        ids = self._flow_ids(keys, app_names)
+        cols = self._cols
+        if self._count > before:
+            fresh = np.flatnonzero(ids >= before)
+            first = np.unique(ids[fresh], return_index=True)[1]
+            rows, flows = fresh[first], ids[fresh[first]]
+            for name in _KEY_FIELDS:
+                cols[name][flows] = keys[name][rows]
+            app = keys["app"][rows]
+            if app_names:
+                global_name = np.array([self._name_ids[pair] for pair in app_names],
+                                       dtype=np.int32)  # fmt: skip
+                cols["name"][flows] = np.where(app >= 0, global_name[np.maximum(app, 0)], -1)
+            cols["direction"][flows] = direction[rows]
+            cols["src_group"][flows] = src_group[rows]
+            cols["dst_group"][flows] = dst_group[rows]
+        kernels.accumulate(
+            ids, first_ns.astype(np.int64, copy=False), last_ns.astype(np.int64, copy=False),
+            packets.astype(np.uint64, copy=False), bytes_.astype(np.uint64, copy=False),
+            tcp_flags.astype(np.uint16, copy=False), port_hit.astype(np.bool_, copy=False),
+            _NO_TTL if ttl is None else ttl.astype(np.uint8, copy=False), ttl is not None,
+            cols["first_ns"], cols["last_ns"], cols["packets"], cols["bytes"],
+            cols["tcp_flags"], cols["port_hit"], cols["ttl_min"], cols["ttl_max"],
+            cols["ttl_seen"],
+        )  # fmt: skip
         for row, extra in extras.items():
-            flows[int(inverse[row])].absorb(extra)
+            flow = int(ids[row])
+            facts = self._facts.get(flow)
+            if facts is None:
+                name_id = int(cols["name"][flow])
+                qname, qtype = self._names[name_id] if name_id >= 0 else (None, None)
+                facts = self._facts[flow] = _Facts(qname=qname, qtype=qtype)
+            facts.absorb(extra)
+
+    def _group_ids(self, src_group: int, dst_group: int) -> set[str]:
+        groups = self._groups or ()
+        found: set[str] = set()
+        if src_group >= 0:
+            found.update(groups[src_group])
+        if dst_group >= 0:
+            found.update(groups[dst_group])
+        return found
+
+    def _selectors(
+        self, flow: int, src_group: int, dst_group: int, port: bool, proto: int, sport: int,
+        dport: int, cache: dict[tuple[int, int], list[str]],
+    ) -> list[str] | None:
+        """Sorted ids of every selector that matched the flow, None when there are none.
+
+        ``cache`` keeps the sorted ids of the address-group pairs seen in one call.
+        """
+        facts = self._facts.get(flow)
+        if port or facts is not None:
+            found = self._group_ids(src_group, dst_group)
+            if port and self._port_ids is not None:
+                found.update(self._port_ids(proto, sport, dport))
+            if facts is not None:
+                found |= facts.selectors
+            return sorted(found) or None
+        pair = (src_group, dst_group)
+        known = cache.get(pair)
+        if known is None:
+            known = cache[pair] = sorted(self._group_ids(src_group, dst_group))
+        return list(known) or None
+
+    def _pseudonyms(
+        self, order: np.ndarray, pseudonymiser: Pseudonymiser, sides: tuple[str, ...]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(hi, lo) of the output address of each side, pseudonym where no selector covers it.
+
+        One vectorised call per family over the uncovered addresses of all flows.
+        """
+        cols = self._cols
+        family = cols["family"][order]
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        plain: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for side in sides:
+            hi = cols[f"{side}_hi"][order].copy()
+            lo = cols[f"{side}_lo"][order].copy()
+            uncovered = cols[f"{side}_group"][order] < 0
+            plain[side] = (hi, lo, uncovered)
+            out[side] = (hi, lo)
+        v4 = [np.flatnonzero(u & (family == 4)) for _, _, u in plain.values()]
+        v6 = [np.flatnonzero(u & (family == 6)) for _, _, u in plain.values()]
+        if sum(len(r) for r in v4):
+            values = np.concatenate([lo[r] for (_, lo, _), r in zip(plain.values(), v4,
+                                                                       strict=True)])  # fmt: skip
+            mapped = np.asarray(pseudonymiser.ipv4(values.astype(np.uint32))).astype(np.uint64)
+            start = 0
+            for (_, lo, _), r in zip(plain.values(), v4, strict=True):
+                lo[r] = mapped[start : start + len(r)]
+                start += len(r)
+        if sum(len(r) for r in v6):
+            pairs = [(hi[r], lo[r]) for (hi, lo, _), r in zip(plain.values(), v6, strict=True)]
+            p_hi, p_lo = pseudonymiser.ipv6(np.concatenate([p[0] for p in pairs]),
+                                            np.concatenate([p[1] for p in pairs]))  # fmt: skip
+            start = 0
+            for (hi, lo, _), r in zip(plain.values(), v6, strict=True):
+                hi[r] = p_hi[start : start + len(r)]
+                lo[r] = p_lo[start : start + len(r)]
+                start += len(r)
+        return out
 
     def records(self, items: ItemSet, pseudonymiser: Pseudonymiser) -> list[MechanicalRecord]:
         """The accumulated flows as records, oldest first; addresses non-identified.
@@ -282,51 +425,80 @@ class FlowTable:
         Every address that no selector covers is replaced by its Crypto-PAn pseudonym;
         the pseudonyms of a run are computed in one vectorised call per family.
         """
+        if self._count == 0:
+            return []
+        with _collector_paused():
+            return self._records(items, pseudonymiser)
+
+    def _records(self, items: ItemSet, pseudonymiser: Pseudonymiser) -> list[MechanicalRecord]:
+        n = self._count
         allowed = items.columns
-        flows = sorted(self.flows.values(), key=lambda f: (f.first_ns, f.src, f.dst))
-        pseudonyms = _pseudonyms(flows, pseudonymiser)
-
-        def addr(family: int, value: int, covered: bool) -> str:
-            if covered:
-                return address_text(family, value)
-            return address_text(family, pseudonyms[(family, value)])
-
-        out = []
-        for flow in flows:
-            icmp_flow = flow.proto in ICMP_PROTOCOLS
-            values: dict[str, object] = {
-                "direction": DIRECTIONS[flow.direction],
-                "family": flow.family,
-                "src_addr": addr(flow.family, flow.src, flow.src_covered)
-                if "src_addr" in allowed else None,
-                "dst_addr": addr(flow.family, flow.dst, flow.dst_covered)
-                if "dst_addr" in allowed else None,
-                "src_pseudonymised": "src_addr" in allowed and not flow.src_covered,
-                "dst_pseudonymised": "dst_addr" in allowed and not flow.dst_covered,
-                "first_seen": _time(flow.first_ns),
-                "last_seen": _time(flow.last_ns),
-                "src_port": None if icmp_flow else flow.sport,
-                "dst_port": None if icmp_flow else flow.dport,
-                "protocol": flow.proto,
-                "tcp_flags": flow.tcp_flags if flow.proto == 6 else None,
-                "packets": flow.packets,
-                "bytes": flow.bytes,
-                "ttl_min": flow.ttl_min,
-                "ttl_max": flow.ttl_max,
-                "icmp_type": flow.icmp_type,
-                "icmp_code": flow.icmp_code,
-                "dns_qname": flow.qname,
-                "dns_qtype": flow.qtype,
-                "dns_rcode": flow.rcode,
-                "tls_sni": flow.sni,
-                "ja3": flow.ja3,
-                "ja4": flow.ja4,
-                "http_host": flow.host,
-                "matched_selectors": sorted(flow.selectors) or None,
-                "matched_rules": sorted(flow.rules) or None,
-                "command_tokens": sorted(flow.tokens) or None,
-            }
-            for column in ITEM_COLUMN_NAMES - allowed:
-                values[column] = None
-            out.append(MechanicalRecord(**values))  # type: ignore[arg-type]
+        cols = {name: column[:n] for name, column in self._cols.items()}
+        order = np.lexsort((cols["dst_lo"], cols["dst_hi"], cols["src_lo"], cols["src_hi"],
+                            cols["first_ns"]))  # fmt: skip
+        sides = tuple(side for side in ("src", "dst") if f"{side}_addr" in allowed)
+        shown = self._pseudonyms(order, pseudonymiser, sides)
+        texts: dict[str, list[str | None]] = {}
+        family = cols["family"][order].tolist()
+        for side in ("src", "dst"):
+            if side not in shown:
+                texts[side] = [None] * n
+                continue
+            hi, lo = shown[side]
+            texts[side] = [
+                _v4_text(b) if f == 4 else str(ipaddress.IPv6Address((a << 64) | b))
+                for f, a, b in zip(family, hi.tolist(), lo.tolist(), strict=True)
+            ]
+        hidden = [k for k, column in enumerate(_RECORD_FIELDS)
+                  if column in ITEM_COLUMN_NAMES and column not in allowed]  # fmt: skip
+        src_in, dst_in = "src_addr" in allowed, "dst_addr" in allowed
+        columns = [
+            order.tolist(), family, texts["src"], texts["dst"],
+            *(cols[name][order].tolist() for name in (
+                "src_group", "dst_group", "first_ns", "last_ns", "sport", "dport", "proto",
+                "tcp_flags", "packets", "bytes", "ttl_min", "ttl_max", "ttl_seen", "port_hit",
+                "direction", "name")),
+        ]  # fmt: skip
+        out: list[MechanicalRecord] = []
+        facts_of = self._facts
+        names = self._names
+        cache: dict[tuple[int, int], list[str]] = {}
+        for (flow, fam, src_text, dst_text, src_group, dst_group, first, last, sport, dport,
+             proto, flags, packets, octets, ttl_min, ttl_max, ttl_seen, port,
+             direction, name) in zip(*columns, strict=True):  # fmt: skip
+            icmp_flow = proto in ICMP_PROTOCOLS
+            facts = facts_of.get(flow)
+            if facts is not None:
+                qname, qtype, rcode = facts.qname, facts.qtype, facts.rcode
+                sni, ja3, ja4, host = facts.sni, facts.ja3, facts.ja4, facts.host
+                rules = sorted(facts.rules) or None
+                tokens = sorted(facts.tokens) or None
+            else:
+                qname, qtype = names[name] if name >= 0 else (None, None)
+                rcode = sni = ja3 = ja4 = host = None
+                rules = tokens = None
+            src_covered, dst_covered = src_group >= 0, dst_group >= 0
+            first_seen = _time(first)
+            values = (
+                DIRECTIONS[direction], fam, src_text, dst_text,
+                src_in and not src_covered, dst_in and not dst_covered,
+                first_seen, first_seen if last == first else _time(last),
+                None if icmp_flow else sport, None if icmp_flow else dport,
+                proto, flags if proto == 6 else None, packets, octets,
+                ttl_min if ttl_seen else None, ttl_max if ttl_seen else None,
+                dport >> 8 if icmp_flow else None, dport & 0xFF if icmp_flow else None,
+                qname, qtype, rcode, sni, ja3, ja4, host,
+                self._selectors(flow, src_group, dst_group, port, proto, sport, dport, cache),
+                rules, tokens,
+            )  # fmt: skip
+            if hidden:
+                masked = list(values)
+                for k in hidden:
+                    masked[k] = None
+                out.append(MechanicalRecord(*masked))
+            else:
+                out.append(MechanicalRecord(*values))
         return out
+
+
+_RECORD_FIELDS = MechanicalRecord.__slots__

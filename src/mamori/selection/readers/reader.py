@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -100,12 +101,54 @@ class ReadStats:
     def _count(self, columns: Columns, count: int) -> None:
         self.packets += count
         self.batches += 1
-        statuses = np.bincount(columns.u8[U8_STATUS, :count], minlength=STATUS_COUNT)
+        statuses = np.bincount(columns.u8[U8_STATUS, :count], minlength=STATUS_COUNT).tolist()
         for status in PacketStatus:
-            self.status[status] += int(statuses[status])
-        kinds, counts = np.unique(columns.u16[U16_LINKTYPE, :count], return_counts=True)
-        for kind, n in zip(kinds.tolist(), counts.tolist(), strict=True):
-            self.linktypes[kind] = self.linktypes.get(kind, 0) + n
+            self.status[status] += statuses[status]
+        linktypes = columns.u16[U16_LINKTYPE, :count]
+        first = int(linktypes[0]) if count else 0
+        if count and not (linktypes != first).any():  # one interface, one link type
+            self.linktypes[first] = self.linktypes.get(first, 0) + count
+            return
+        per_kind = np.bincount(linktypes)
+        for kind in np.flatnonzero(per_kind).tolist():
+            self.linktypes[kind] = self.linktypes.get(kind, 0) + int(per_kind[kind])
+
+
+class _ColumnPool:
+    """Column blocks for new batches, reusing those of batches nobody holds any more.
+
+    A batch's fields are views of its blocks, and every NumPy view keeps a
+    reference to the block that owns the memory; a block whose only references
+    are this pool's can be cleared and filled again. A steady stream of batches
+    that are dropped after use then allocates nothing, and never faults fresh
+    pages in.
+    """
+
+    _BLOCKS = ("i64", "u8", "u16", "u32", "u64")
+    _IDLE = 2  # the Columns slot and getrefcount's own argument
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._issued: list[tuple[Columns, int]] = []
+
+    def _idle(self, columns: Columns) -> bool:
+        return all(sys.getrefcount(getattr(columns, name)) <= self._IDLE for name in self._BLOCKS)
+
+    def take(self) -> Columns:
+        for k, (columns, used) in enumerate(self._issued):
+            if self._idle(columns):
+                del self._issued[k]
+                for name in self._BLOCKS:
+                    block = getattr(columns, name)
+                    block.flags.writeable = True
+                    block[:, :used] = 0
+                return columns
+        return Columns(self.capacity)
+
+    def issued(self, columns: Columns, used: int) -> None:
+        """``columns`` now backs a batch of ``used`` rows; it may come back later."""
+        self._issued.append((columns, used))
+        del self._issued[:-4]  # keep a few: a consumer holding many keeps its own
 
 
 class CaptureReader:
@@ -137,24 +180,32 @@ class CaptureReader:
 
     def __iter__(self) -> Iterator[PacketBatch]:
         if self.validate_first:
-            for _ in self._walk(decode=False):
-                pass
+            checking = _ColumnPool(self.batch_size)
+            for columns, count, _buffer in self._walk(decode=False, pool=checking):
+                checking.issued(columns, count)
         self.stats = ReadStats()
-        for columns, count, buffer in self._walk(decode=True):
+        pool = _ColumnPool(self.batch_size)
+        for columns, count, buffer in self._walk(decode=True, pool=pool):
             self.stats._count(columns, count)
-            yield PacketBatch.from_columns(columns, count, buffer)
+            batch = PacketBatch.from_columns(columns, count, buffer)
+            pool.issued(columns, count)
+            yield batch
 
-    def _walk(self, *, decode: bool) -> Iterator[tuple[Columns, int, np.ndarray]]:
+    def _walk(
+        self, *, decode: bool, pool: _ColumnPool | None = None
+    ) -> Iterator[tuple[Columns, int, np.ndarray]]:
         source = OpenedSource(
             self.source, self.chunk_size, rewind=self.validate_first, memory_map=self.memory_map
         )
         try:
             self.stats.compressed = source.compressed
-            yield from self._records(source.chunks, decode)
+            yield from self._records(source.chunks, decode, pool or _ColumnPool(self.batch_size))
         finally:
             source.close()
 
-    def _records(self, chunks: Chunks, decode: bool) -> Iterator[tuple[Columns, int, np.ndarray]]:
+    def _records(
+        self, chunks: Chunks, decode: bool, pool: _ColumnPool
+    ) -> Iterator[tuple[Columns, int, np.ndarray]]:
         stats = self.stats
         chunk = chunks.first()
         buf = chunk.data
@@ -181,7 +232,7 @@ class CaptureReader:
         else:
             raise CaptureFormatError(0, "not a pcap or pcapng capture (unknown magic number)")
         interfaces = InterfaceTable()
-        columns = Columns(self.batch_size)
+        columns = pool.take()
         n = 0
         held: list[tuple[Columns, int, np.ndarray]] = []  # complete batches of this chunk
         while True:
@@ -200,7 +251,7 @@ class CaptureReader:
                 )  # fmt: skip
             if reason == R_FULL:
                 held.append((columns, n, buf))
-                columns, n = Columns(self.batch_size), 0
+                columns, n = pool.take(), 0
                 continue
             if reason == R_BLOCK:
                 block = memoryview(buf)[pos:]  # type: ignore[arg-type]
@@ -229,7 +280,7 @@ class CaptureReader:
                 return
             if n:
                 held.append((columns, n, buf))
-                columns, n = Columns(self.batch_size), 0
+                columns, n = pool.take(), 0
             yield from held
             held = []
             chunk, buf, pos = fresh, fresh.data, 0

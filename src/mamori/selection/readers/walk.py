@@ -22,12 +22,64 @@ source file changes, so constants or callees kept elsewhere could go stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # No reference counting: these functions never allocate, and counting the array
 # arguments at every call between them costs more than the decoding itself.
 compiled = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+
+PREFETCH_AHEAD = 8192
+"""Bytes of the chunk asked into cache ahead of the record being decoded."""
+CACHE_LINE = 64
+
+
+@intrinsic
+def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
+    """Ask the CPU to bring ``array[index]`` into cache: a hint, never a fault or a result.
+
+    Each record's position depends on the previous record's length, so without
+    a hint the walk waits on one memory miss per packet; fetching the chunk a few
+    kilobytes ahead overlaps those misses.
+    """
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]],
+                                           wraparound=False, boundscheck=False)  # fmt: skip
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0i8",
+        )
+        # read, high temporal locality, data cache
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
+
+
+prefetch = cast(Callable[[np.ndarray, int], None], _prefetch)
+
+
+@compiled
+def prefetch_until(buf: np.ndarray, done: int, target: int) -> int:
+    """Prefetch the cache lines of ``buf[done:target]``; returns the new ``done``."""
+    stop = min(target, buf.shape[0])
+    while done < stop:
+        prefetch(buf, done)
+        done += CACHE_LINE
+    return max(done, stop)
+
 
 # -- batch column rows (see layout.Columns) -------------------------------------------
 
@@ -700,7 +752,9 @@ def walk_pcap(
 ):
     """Walk classic pcap records; ``base`` is the file offset of ``buf[0]``."""
     frac_mul = 1 if nano else 1000
+    fetched = pos
     while n < limit:
+        fetched = prefetch_until(buf, fetched, min(pos + PREFETCH_AHEAD, filled))
         if filled - pos < PCAP_RECORD_HEADER:
             return R_NEED_MORE, pos, n, PCAP_RECORD_HEADER
         caplen = rd32(buf, pos + 8, big)
@@ -761,7 +815,9 @@ def walk_pcapng(
     u64,
 ):
     """Walk pcapng blocks of one section; interfaces come from the ``if_*`` arrays."""
+    fetched = pos
     while n < limit:
+        fetched = prefetch_until(buf, fetched, min(pos + PREFETCH_AHEAD, filled))
         if filled - pos < 12:
             return R_NEED_MORE, pos, n, 12
         btype = rd32(buf, pos, big)

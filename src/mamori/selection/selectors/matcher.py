@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,14 +35,36 @@ BUCKET_SHIFT = 8
 
 
 def v4_buckets(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """A 2^24-entry table: 1 where some range touches that /24, 0 elsewhere."""
-    marks = np.zeros((1 << (32 - BUCKET_SHIFT)) + 1, dtype=np.int32)
-    if len(starts):
-        np.add.at(marks, starts.astype(np.int64) >> BUCKET_SHIFT, 1)
-        np.add.at(marks, (ends.astype(np.int64) >> BUCKET_SHIFT) + 1, -1)
-    table = (np.cumsum(marks[:-1]) > 0).astype(np.uint8)
+    """A 2^24-entry table: 1 where some range touches that /24, 0 elsewhere.
+
+    The ranges' /24 spans are merged and the table is written run by run.
+    """
+    size = 1 << (32 - BUCKET_SHIFT)
+    if len(starts) == 0:
+        table = np.zeros(size, dtype=np.uint8)
+    else:
+        order = np.argsort(starts, kind="stable")
+        first = starts.astype(np.int64)[order] >> BUCKET_SHIFT
+        last = np.maximum.accumulate(ends.astype(np.int64)[order] >> BUCKET_SHIFT)
+        opens = np.flatnonzero(np.r_[True, first[1:] > last[:-1] + 1])
+        run_first = first[opens]
+        run_last = last[np.r_[opens[1:] - 1, len(first) - 1]]
+        bounds = np.empty(2 * len(opens) + 1, dtype=np.int64)  # gap, run, gap, run, ..., gap
+        bounds[0] = run_first[0]
+        bounds[1:-1:2] = run_last - run_first + 1
+        bounds[2:-1:2] = run_first[1:] - run_last[:-1] - 1
+        bounds[-1] = size - 1 - run_last[-1]
+        values = np.zeros(len(bounds), dtype=np.uint8)
+        values[1::2] = 1
+        table = np.repeat(values, bounds)
     table.flags.writeable = False
     return table
+
+
+def split_v6(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The high and low ``uint64`` halves of 16-byte big-endian keys (``S16``)."""
+    halves = np.frombuffer(np.ascontiguousarray(keys).tobytes(), dtype=">u8").reshape(-1, 2)
+    return halves[:, 0].astype(np.uint64), halves[:, 1].astype(np.uint64)
 
 
 @dataclass(frozen=True)
@@ -49,12 +72,31 @@ class Segments:
     """Sorted segment starts and the id group of each segment.
 
     For IPv4, ``buckets`` screens keys first: a key whose /24 no selector touches is
-    answered with one table read, and only the rest are binary-searched.
+    answered with one table read, and only the rest are binary-searched. The
+    compiled matcher (:mod:`mamori.selection.kernels`) reads the same screen as a
+    bitmap (``bitmap``) and IPv6 starts as two ``uint64`` halves (``halves``); both
+    are derived once per segments object.
     """
 
     starts: np.ndarray
     groups: np.ndarray
     buckets: np.ndarray | None = None
+
+    @cached_property
+    def bitmap(self) -> np.ndarray | None:
+        """``buckets`` one bit per /24: bit ``k % 8`` of byte ``k // 8`` for /24 ``k``."""
+        if self.buckets is None:
+            return None
+        bits = np.packbits(self.buckets != 0, bitorder="little")
+        bits.flags.writeable = False
+        return bits
+
+    @cached_property
+    def halves(self) -> tuple[np.ndarray, np.ndarray]:
+        """IPv6 starts as (high, low) ``uint64`` halves (empty for IPv4 segments)."""
+        if self.starts.dtype.kind != "S":
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64)
+        return split_v6(self.starts)
 
     @classmethod
     def v4(cls, starts: list[int], groups: list[int]) -> Segments:
@@ -185,15 +227,15 @@ class Matcher:
         return tuple(out)
 
 
-_PROTO_LUT = np.zeros(256, dtype=np.uint8)
-_PROTO_LUT[6] = 1
-_PROTO_LUT[17] = 2
-_PROTO_LUT[136] = 2  # UDP-Lite
-_PROTO_LUT[132] = 4
+PROTO_LUT = np.zeros(256, dtype=np.uint8)
+PROTO_LUT[6] = 1
+PROTO_LUT[17] = 2
+PROTO_LUT[136] = 2  # UDP-Lite
+PROTO_LUT[132] = 4
 
 
 def proto_bits(proto: np.ndarray) -> np.ndarray:
-    return _PROTO_LUT[proto]
+    return PROTO_LUT[proto]
 
 
 def compile_matcher(content: SelectorContent, digest: str | None = None) -> Matcher:
