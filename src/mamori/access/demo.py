@@ -85,6 +85,7 @@ _HOME = {
     "committee_inspector": "oversight_committee",
     "ministry_liaison": "meti",
     "admin": "cabinet_office",
+    "recipient": "aoba_security",
 }
 
 ACCOUNTS: tuple[DemoAccount, ...] = (

@@ -30,6 +30,8 @@ ORGANISATION_KINDS: dict[str, dict[str, str]] = {
     },
     "council_member": {"ja": "協議会の構成員", "en": "Council member"},
     "contractor": {"ja": "受託者", "en": "Contractor"},
+    "foreign_government": {"ja": "外国の政府等", "en": "Foreign government body"},
+    "computer_user": {"ja": "電子計算機を使用する者等", "en": "Computer user"},
 }
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]{1,63}")

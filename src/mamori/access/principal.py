@@ -15,6 +15,7 @@ ROLES: tuple[str, ...] = (
     "committee_inspector",
     "ministry_liaison",
     "admin",
+    "recipient",
 )
 
 

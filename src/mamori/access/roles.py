@@ -20,6 +20,7 @@ ROLE_LABELS: dict[str, dict[str, str]] = {
     "committee_inspector": {"ja": "監理委員会検査官", "en": "Oversight-committee inspector"},
     "ministry_liaison": {"ja": "所管省庁連絡担当", "en": "Supervising-ministry liaison"},
     "admin": {"ja": "システム管理者", "en": "Administrator"},
+    "recipient": {"ja": "情報提供先", "en": "Recipient"},
 }
 
 

@@ -36,6 +36,10 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("registry", "mamori.registry.cli"),
     ("report", "mamori.reporting.cli"),
     ("vulns", "mamori.vulns.cli"),
+    ("intel", "mamori.intel.cli"),
+    ("product", "mamori.products.cli"),
+    ("recipient", "mamori.dissemination.cli.recipient"),
+    ("provision", "mamori.dissemination.cli.provision"),
     ("select", "mamori.selection.cli.select"),
     ("selectors", "mamori.selection.cli.selectors"),
 ]

@@ -22,6 +22,10 @@ STEPS: list[tuple[str, str]] = [
     ("critical computer notifications", "mamori.registry.demo:seed"),
     ("incident reports", "mamori.reporting.demo:seed"),
     ("vulnerabilities", "mamori.vulns.demo:seed"),
+    ("intel: every source in one store, cross-matched", "mamori.intel.demo:seed"),
+    ("one product composed in three tiers", "mamori.products.demo:seed"),
+    ("one product delivered in three tiers to one recipient of each category",
+     "mamori.dissemination.demo:seed"),
 ]
 
 

@@ -55,6 +55,7 @@ SECTIONS = {
     "refusals": N_("Refusals"),
     "notifications": N_("Notifications to the committee"),
     "provisions_by_recipient": N_("Provisions of selected information by recipient"),
+    "provisions_by_category": N_("Provisions of products by recipient category and tier"),
     "other_purpose_decisions": N_("Other-purpose use decisions"),
     "agreements": N_("Party agreements"),
     "consents": N_("Other-purpose consents"),

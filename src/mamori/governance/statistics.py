@@ -64,6 +64,7 @@ SECTIONS = (
     "refusals",
     "notifications",
     "provisions_by_recipient",
+    "provisions_by_category",
     "other_purpose_decisions",
     "agreements",
     "consents",
@@ -140,6 +141,12 @@ def annual_report(
     ).all()
     add("provisions_by_recipient",
         [(f"{names.get(body, 'organisation')} (#{body})", n) for body, n in provisions])
+
+    # Every provision of a product, by recipient category and tier (dissemination's count).
+    from mamori.dissemination import service as dissemination_service
+
+    add("provisions_by_category",
+        dissemination_service.provision_counts(session=session, start=start, end=end))
 
     decisions = dict(session.execute(
         select(UseDecision.granted, func.count())

@@ -29,7 +29,10 @@ ROUTERS: list[str] = [
     "mamori.registry.views",
     "mamori.reporting.views",
     "mamori.vulns.views",
+    "mamori.intel.views",
     "mamori.governance.views",
+    "mamori.products.views",
+    "mamori.dissemination.views",
 ]
 
 # The web shell's own routers, mounted before the domains'.

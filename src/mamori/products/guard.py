@@ -1,0 +1,56 @@
+"""How the products domain asks the one choke point and writes the audit log.
+
+Resources: ``product`` (a product: its id and the handling labels of what it holds, so
+that a product holding COMMS content is behind the communications gate),
+``product.criteria`` (the criteria for releasable selected information) and
+``product.determination`` (a determination, labelled COMMS: it is made on selected
+communications information).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mamori.access import service as access
+from mamori.access.principal import Principal, Resource
+from mamori.audit import service as audit_service
+from mamori.products.vocabulary import COMMS
+
+LEGAL_BASIS = "Act No. 42 of 2025, Arts 27-29, 38-45"
+
+
+def product(product_id: str = "", labels: Iterable[str] = ()) -> Resource:
+    return Resource(type="product", id=product_id, labels=frozenset(labels))
+
+
+def criteria() -> Resource:
+    return Resource(type="product.criteria")
+
+
+def determination(stix_id: str = "") -> Resource:
+    return Resource(type="product.determination", id=stix_id, labels=frozenset({COMMS}))
+
+
+def authorize(*, session: Session, principal: Principal, action: str, resource: Resource) -> None:
+    access.authorize(session=session, principal=principal, action=action, resource=resource)
+
+
+def permitted(*, session: Session, principal: Principal, action: str, resource: Resource) -> bool:
+    return bool(access.permitted(session=session, principal=principal, action=action,
+                                 resource=resource))
+
+
+def audit(
+    *, session: Session, principal: Principal, action: str, object_type: str,
+    object_id: str | int = "", details: dict[str, Any] | None = None,
+    legal_basis: str = LEGAL_BASIS,
+) -> None:
+    """One audit entry in the caller's transaction (ids, counts and codes only)."""
+    audit_service.record(
+        session=session, actor=principal.username, action=action, object_type=object_type,
+        object_id=str(object_id), legal_basis=legal_basis, purpose=principal.purpose,
+        details=details or {},
+    )
