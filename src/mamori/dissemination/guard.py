@@ -41,14 +41,9 @@ def resource(
                     attrs=tags)
 
 
-def authorize(*, session: Session, principal: Principal, action: str, resource: Resource) -> None:
-    access_service.authorize(session=session, principal=principal, action=action,
-                             resource=resource)
-
-
-def permitted(*, session: Session, principal: Principal, action: str, resource: Resource) -> bool:
-    return bool(access_service.permitted(session=session, principal=principal, action=action,
-                                         resource=resource))
+# The one authorization choke point, re-exported so this domain's callers import one module.
+authorize = access_service.authorize
+permitted = access_service.permitted
 
 
 def audit(

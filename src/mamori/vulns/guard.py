@@ -72,13 +72,9 @@ def case(
     )
 
 
-def authorize(*, session: Session, principal: Principal, action: str, resource: Resource) -> None:
-    access.authorize(session=session, principal=principal, action=action, resource=resource)
-
-
-def permitted(*, session: Session, principal: Principal, action: str, resource: Resource) -> bool:
-    return bool(access.permitted(session=session, principal=principal, action=action,
-                                 resource=resource))
+# The one authorization choke point, re-exported so this domain's callers import one module.
+authorize = access.authorize
+permitted = access.permitted
 
 
 def audit(
