@@ -7,8 +7,6 @@ Today: the audit log's signed tree heads, issued every ``sth_interval_seconds`` 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -19,18 +17,20 @@ from mamori.config import Settings
 log = logging.getLogger(__name__)
 
 def _tree_heads(settings: Settings) -> Coroutine[Any, Any, None] | None:
-    if importlib.util.find_spec("mamori.audit.service") is None:
-        return None
-    service = importlib.import_module("mamori.audit.service")
-    job = getattr(service, "issue_tree_heads_periodically", None)
-    if job is None:
-        return None
-    coroutine: Coroutine[Any, Any, None] = job(interval_seconds=settings.sth_interval_seconds)
-    return coroutine
+    from mamori.audit.service import issue_tree_heads_periodically
+
+    return issue_tree_heads_periodically(interval_seconds=settings.sth_interval_seconds)
+
+
+def _intel(settings: Settings) -> Coroutine[Any, Any, None] | None:
+    from mamori.intel.schedule import job
+
+    return job(settings)
 
 
 JOBS: dict[str, Callable[[Settings], Coroutine[Any, Any, None] | None]] = {
     "audit tree heads": _tree_heads,
+    "intel feeds, ingest and analytics": _intel,
 }
 
 
