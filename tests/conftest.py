@@ -130,6 +130,15 @@ def engine(
 
 
 @pytest.fixture
+def pg_engine(_pg_engine: Engine) -> Iterator[Engine]:
+    """PostgreSQL only, for tests whose processes share one database; emptied afterwards."""
+    try:
+        yield _pg_engine
+    finally:
+        empty_tables(_pg_engine)
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s

@@ -47,13 +47,7 @@ NATS_STORE = Path(os.environ.get("MAMORI_TEST_NATS_STORE", "/var/lib/nats-server
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """PostgreSQL only: worker processes share the database as in production."""
-    from conftest import empty_tables  # tests/conftest.py
-
-    eng = request.getfixturevalue("_pg_engine")
-    try:
-        yield eng
-    finally:
-        empty_tables(eng)
+    yield request.getfixturevalue("pg_engine")
 
 
 def _worker(home: Path, tmp: Path, *args: str, delay: float = 0) -> subprocess.Popen[str]:
