@@ -115,7 +115,10 @@ GUIDES: dict[str, RoleGuide] = {
             role="recipient",
             summary=N_("You receive the information the law allows your organisation."),
             may=(
-                N_("Read the products provided to your organisation, in the portal and over TAXII."),
+                N_(
+                    "Read the products provided to your organisation, "
+                    "in the portal and over TAXII."
+                ),
                 N_("Acknowledge and rate them, and say what you did."),
             ),
             may_not=(N_("See anything beyond your organisation's entitlement."),),
