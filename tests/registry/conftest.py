@@ -17,6 +17,7 @@ from mamori.access.principal import Principal
 from mamori.audit.models import AuditEntry
 from mamori.registry import service
 from mamori.registry.entries import ComputerEntry
+from worlds import seed_organisations
 
 
 @dataclass
@@ -47,21 +48,10 @@ PEOPLE = (
 
 
 def build_world(session: Session) -> World:
-    from mamori.access import service as access
-
     world = World()
-    boot = access.bootstrap_principal(session=session)
-    kinds = {}
-    for code, ja, en, kind, sector in ORGS:
-        org = access.create_organisation(session=session, principal=boot, code=code,
-                                         name_ja=ja, name_en=en, kind=kind, sector=sector)
-        world.orgs[code] = int(org.id)
-        kinds[code] = kind
-    for name, role, org in PEOPLE:
-        world.people[name] = Principal(
-            username=f"reg-{name}", roles=frozenset({role}), organisation_id=world.orgs[org],
-            organisation_kind=kinds[org], mfa=True,
-        )
+    orgs, people = seed_organisations(session, orgs=ORGS, people=PEOPLE, prefix="reg")
+    world.orgs.update(orgs)
+    world.people.update(people)
     for key, name, sector in (("sakura", "さくら電力株式会社", "electricity"),
                               ("hikari", "ひかり鉄道株式会社", "railway")):
         operator = service.add_operator(session=session, principal=world["admin"], name=name,

@@ -20,6 +20,7 @@ from mamori.access.principal import Principal
 from mamori.audit.models import AuditEntry
 from mamori.registry import service as registry
 from mamori.registry.entries import ComponentEntry, ComputerEntry
+from worlds import seed_organisations
 
 DATA = Path(__file__).parent / "data"
 CVE_DIR = DATA / "cve"
@@ -93,21 +94,10 @@ def add_computer(session: Session, world: World, operator: str, name: str, categ
 
 
 def build_world(session: Session) -> World:
-    from mamori.access import service as access
-
     world = World()
-    boot = access.bootstrap_principal(session=session)
-    kinds: dict[str, str] = {}
-    for code, ja, en, kind, sector in ORGS:
-        org = access.create_organisation(session=session, principal=boot, code=code,
-                                         name_ja=ja, name_en=en, kind=kind, sector=sector)
-        world.orgs[code] = int(org.id)
-        kinds[code] = kind
-    for name, role, org in PEOPLE:
-        world.people[name] = Principal(
-            username=f"vul-{name}", roles=frozenset({role}), organisation_id=world.orgs[org],
-            organisation_kind=kinds[org], mfa=True,
-        )
+    orgs, people = seed_organisations(session, orgs=ORGS, people=PEOPLE, prefix="vul")
+    world.orgs.update(orgs)
+    world.people.update(people)
     for key, name, sector in (("sakura", "さくら電力株式会社", "electricity"),
                               ("hikari", "ひかり鉄道株式会社", "railway")):
         operator = registry.add_operator(session=session, principal=world["admin"], name=name,

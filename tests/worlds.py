@@ -1,0 +1,36 @@
+"""Shared test setup: organisations and the principals acting for them.
+
+Importable as ``worlds`` from test packages (``tests/`` is their import root).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from mamori.access import service as access
+from mamori.access.principal import Principal
+
+OrgRow = tuple[str, str, str, str, str | None]  # code, name_ja, name_en, kind, sector
+PersonRow = tuple[str, str, str]  # name, role, organisation code
+
+
+def seed_organisations(
+    session: Session, *, orgs: Iterable[OrgRow], people: Iterable[PersonRow], prefix: str
+) -> tuple[dict[str, int], dict[str, Principal]]:
+    """Create ``orgs`` through the access service; principals (with MFA) for ``people``."""
+    boot = access.bootstrap_principal(session=session)
+    ids: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    for code, ja, en, kind, sector in orgs:
+        org = access.create_organisation(session=session, principal=boot, code=code,
+                                         name_ja=ja, name_en=en, kind=kind, sector=sector)
+        ids[code] = int(org.id)
+        kinds[code] = kind
+    principals = {
+        name: Principal(username=f"{prefix}-{name}", roles=frozenset({role}),
+                        organisation_id=ids[org], organisation_kind=kinds[org], mfa=True)
+        for name, role, org in people
+    }
+    return ids, principals
