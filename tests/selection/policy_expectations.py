@@ -10,8 +10,10 @@ EXPECTED: dict[str, set[str]] = {
     "selectors.import": {"analyst", "admin"},
     "selectors.list": {"analyst", "admin", "comms_handler", "committee_inspector", "system"},
     "selection.export": {"comms_handler"},
+    "selection.handover": {"comms_handler", "system"},
 }
 
 RESOURCES: dict[str, Resource] = {
     "selection.export": Resource(type="selection.record", labels=frozenset({"COMMS"})),
+    "selection.handover": Resource(type="selection.record", labels=frozenset({"COMMS"})),
 }

@@ -10,7 +10,8 @@ to return.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,27 @@ from sqlalchemy.orm import Session
 
 from mamori.access import service as access_service
 from mamori.access.principal import Principal, Resource
+from mamori.audit import service as audit
 from mamori.db import utcnow
-from mamori.errors import InvalidInput
+from mamori.errors import InvalidInput, NotFound
 
 from . import retention, versions
 from .engine import Progress, run_selection
 from .inputs import InputSource
 from .mechanical import ITEMS, ItemSet
-from .models import ItemSetVersion, PrefixVersion, Receipt, ReceiptOut, SelectorSetOut
+from .models import (
+    ItemSetVersion,
+    PrefixVersion,
+    Receipt,
+    ReceiptOut,
+    SelectedRecord,
+    SelectorSetOut,
+)
 from .prefixes import parse_prefix_file
 from .receipts import SelectionReceipt
 from .selectors import Parsed, YaraSource, parse_plain, parse_stix
 from .selectors.matcher import compile_matcher
+from .store import iter_records, records_query
 
 MAX_FILE = 64 << 20
 RETENTION = retention.DATA  # selected records are registered with the retention job
@@ -224,3 +234,54 @@ def list_receipts(
                    records_out=r.records_out, created_at=r.created_at, details=r.details)
         for r in session.scalars(query)
     ]  # fmt: skip
+
+
+# --- handing selected records over to the store ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommittedBatch:
+    """A batch whose receipt is committed: the unit the store takes selected records in."""
+
+    batch_id: str
+    measure_id: str
+    receipt_seq: int
+    records: int
+    created_at: datetime
+
+
+def _handover_resource(batch_id: str = "") -> Resource:
+    return Resource(type="selection.record", id=batch_id, labels=frozenset({"COMMS"}))
+
+
+def committed_batches(*, session: Session, principal: Principal) -> list[CommittedBatch]:
+    """Every committed batch, oldest first: what the store may take over.
+
+    Behind the comms gate like the records themselves, so only designated handlers and
+    the platform's maintenance job learn which batches exist."""
+    access_service.authorize(session=session, principal=principal,
+                             action="selection.handover", resource=_handover_resource())
+    rows = session.scalars(select(Receipt).order_by(Receipt.created_at, Receipt.batch_id))
+    return [CommittedBatch(r.batch_id, r.measure_id, r.audit_seq, r.records_out, r.created_at)
+            for r in rows]
+
+
+def batch_records(
+    *, session: Session, principal: Principal, batch_id: str
+) -> Iterator[SelectedRecord]:
+    """The selected records (mechanical information only) of one committed batch.
+
+    Authorized and audited before the first record is read (caller commits); an unknown
+    batch is an error, not an empty batch."""
+    access_service.authorize(session=session, principal=principal,
+                             action="selection.handover",
+                             resource=_handover_resource(batch_id))
+    receipt = session.get(Receipt, batch_id)
+    if receipt is None:
+        raise NotFound(f"selection batch {batch_id}: no committed receipt")
+    audit.record(session=session, actor=principal.username, action="selection.handed_over",
+                 object_type="selection.batch", object_id=batch_id,
+                 purpose=principal.purpose,
+                 details={"measure_id": receipt.measure_id, "records": receipt.records_out,
+                          "receipt_seq": receipt.audit_seq})
+    return iter_records(session, records_query(batch_id=batch_id))

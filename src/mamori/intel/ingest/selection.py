@@ -7,11 +7,11 @@ addresses stay pseudonyms: they carry their key epoch and correlate only with th
 pseudonym. Command information becomes a count of flows that carried it, never the
 command itself.
 
-The selection domain exposes no reading service yet; :func:`committed_batches` and
-:func:`batch_records` read its receipts and records read-only, in one place, until it
-does. Ingesting is the platform moving COMMS data without showing it to anyone
-(``intel.ingest`` is one of the ``system.comms_maintenance`` actions); reading it back
-needs the comms gate like every other COMMS read.
+Batches come through the selection domain's hand-over service
+(``selection.service.committed_batches`` / ``batch_records``), which authorizes and
+audits each batch. Ingesting is the platform moving COMMS data without showing it to
+anyone (``intel.ingest`` and ``selection.handover`` are ``system.comms_maintenance``
+actions); reading it back needs the comms gate like every other COMMS read.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamori.access.principal import Principal
@@ -30,34 +29,11 @@ from mamori.intel.extract import JA4_PROPERTY
 from mamori.intel.ingest.bundle import import_objects
 from mamori.intel.ingest.common import IngestSummary, get_cursor, set_cursor
 from mamori.intel.labels import Labels
+from mamori.selection import service as selection
+from mamori.selection.service import CommittedBatch
 
 PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp", 132: "sctp"}
 COMMS = Labels(comms=True)
-
-
-@dataclass(frozen=True)
-class Batch:
-    batch_id: str
-    measure_id: str
-    receipt_seq: int
-    records: int
-    created_at: datetime
-
-
-def committed_batches(session: Session) -> list[Batch]:
-    """Every selection batch whose receipt is committed, oldest first."""
-    from mamori.selection.models import Receipt
-
-    rows = session.scalars(select(Receipt).order_by(Receipt.created_at, Receipt.batch_id))
-    return [Batch(r.batch_id, r.measure_id, r.audit_seq, r.records_out, r.created_at)
-            for r in rows]
-
-
-def batch_records(session: Session, batch_id: str) -> Iterator[Any]:
-    """The selected records of one batch (mechanical information only)."""
-    from mamori.selection.store import iter_records, records_query
-
-    yield from iter_records(session, records_query(batch_id=batch_id))
 
 
 @dataclass
@@ -129,7 +105,7 @@ def _address(flow: _Flow, value: str, epoch: str | None) -> dict[str, Any]:
     return stix.make_sco(kind, **properties)
 
 
-def flow_objects(batch: Batch, flow: _Flow) -> list[dict[str, Any]]:
+def flow_objects(batch: CommittedBatch, flow: _Flow) -> list[dict[str, Any]]:
     """The observables and the observed-data of one aggregated flow."""
     objects: list[dict[str, Any]] = []
     traffic: dict[str, Any] = {
@@ -175,13 +151,15 @@ def ingest_selected(*, session: Session, principal: Principal) -> IngestSummary:
     guard.authorize(session=session, principal=principal, action="intel.ingest",
                     labels=COMMS, key="selection")
     summary = IngestSummary(source="selection")
-    for batch in committed_batches(session):
+    for batch in selection.committed_batches(session=session, principal=principal):
         cursor = "selection:" + stix.digest(batch.batch_id)[:40]
         if get_cursor(session, cursor) is not None:
             summary.skipped += 1
             continue
         objects: list[dict[str, Any]] = []
-        for flow in aggregate(batch_records(session, batch.batch_id)):
+        records = selection.batch_records(session=session, principal=principal,
+                                          batch_id=batch.batch_id)
+        for flow in aggregate(records):
             objects += flow_objects(batch, flow)
         objects = list({o["id"]: o for o in objects}.values())
         if objects:
