@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, false, func, select, text, update
 from sqlalchemy.orm import Session
@@ -179,6 +179,42 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+class Actor(Protocol):
+    """Who acts: a principal of the access domain (the log does not depend on it)."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def purpose(self) -> str | None: ...
+
+
+_PRINCIPALS_PURPOSE: Any = object()
+
+
+def record_by(
+    *,
+    session: Session,
+    principal: Actor,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    legal_basis: str | None = None,
+    purpose: str | None = _PRINCIPALS_PURPOSE,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """:func:`record` for a principal: the form every domain's service uses.
+
+    The purpose is the principal's declared one unless given (``None`` records none);
+    domains bind their legal basis with ``functools.partial``."""
+    return record(
+        session=session, actor=principal.username, action=action, object_type=object_type,
+        object_id=str(object_id), legal_basis=legal_basis,
+        purpose=principal.purpose if purpose is _PRINCIPALS_PURPOSE else purpose,
+        details=details,
+    )
 
 
 # --- reading the log ------------------------------------------------------------------

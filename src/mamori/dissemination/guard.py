@@ -12,6 +12,7 @@ provision whose content came from selected communications information carries th
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -19,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from mamori.access import service as access_service
-from mamori.access.principal import Principal, Resource
+from mamori.access.principal import Resource
 from mamori.audit import service as audit_service
 
 log = logging.getLogger(__name__)
@@ -46,21 +47,8 @@ authorize = access_service.authorize
 permitted = access_service.permitted
 
 
-def audit(
-    *,
-    session: Session,
-    principal: Principal,
-    action: str,
-    object_type: str,
-    object_id: str | int = "",
-    legal_basis: str | None = None,
-    purpose: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """One audit entry in the caller's transaction."""
-    audit_service.record(session=session, actor=principal.username, action=action,
-                         object_type=object_type, object_id=str(object_id),
-                         legal_basis=legal_basis, purpose=purpose, details=details or {})
+# One audit entry in the caller's transaction, by the principal (ids, counts, codes only).
+audit = partial(audit_service.record_by, purpose=None)
 
 
 def _engine(session: Session) -> Engine:

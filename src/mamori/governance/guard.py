@@ -3,6 +3,7 @@ transaction. Kept in one place so that action names stay consistent."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -58,25 +59,5 @@ def permitted(
     )
 
 
-def audit(
-    *,
-    session: Session,
-    principal: Principal,
-    action: str,
-    object_type: str,
-    object_id: str = "",
-    legal_basis: str | None = None,
-    purpose: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> Any:
-    """One audit entry in the caller's transaction; returns the entry."""
-    return audit_service.record(
-        session=session,
-        actor=principal.username,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        legal_basis=legal_basis,
-        purpose=purpose,
-        details=details or {},
-    )
+# One audit entry in the caller's transaction, by the principal (ids, counts, codes only).
+audit = partial(audit_service.record_by, purpose=None)

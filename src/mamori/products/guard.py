@@ -10,12 +10,10 @@ communications information).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from sqlalchemy.orm import Session
+from functools import partial
 
 from mamori.access import service as access
-from mamori.access.principal import Principal, Resource
+from mamori.access.principal import Resource
 from mamori.audit import service as audit_service
 from mamori.products.vocabulary import COMMS
 
@@ -39,14 +37,5 @@ authorize = access.authorize
 permitted = access.permitted
 
 
-def audit(
-    *, session: Session, principal: Principal, action: str, object_type: str,
-    object_id: str | int = "", details: dict[str, Any] | None = None,
-    legal_basis: str = LEGAL_BASIS,
-) -> None:
-    """One audit entry in the caller's transaction (ids, counts and codes only)."""
-    audit_service.record(
-        session=session, actor=principal.username, action=action, object_type=object_type,
-        object_id=str(object_id), legal_basis=legal_basis, purpose=principal.purpose,
-        details=details or {},
-    )
+# One audit entry in the caller's transaction, by the principal (ids, counts, codes only).
+audit = partial(audit_service.record_by, legal_basis=LEGAL_BASIS)

@@ -11,7 +11,7 @@ configured ministry and the liaison's organisation code.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -92,23 +92,5 @@ def permitted_registry(*, session: Session, principal: Principal, action: str) -
     ))
 
 
-def audit(
-    *,
-    session: Session,
-    principal: Principal,
-    action: str,
-    object_type: str,
-    object_id: str | int = "",
-    details: dict[str, Any] | None = None,
-) -> None:
-    """One audit entry in the caller's transaction."""
-    audit_service.record(
-        session=session,
-        actor=principal.username,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        legal_basis=LEGAL_BASIS,
-        purpose=principal.purpose,
-        details=details or {},
-    )
+# One audit entry in the caller's transaction, by the principal (ids, counts, codes only).
+audit = partial(audit_service.record_by, legal_basis=LEGAL_BASIS)

@@ -279,9 +279,8 @@ def batch_records(
     receipt = session.get(Receipt, batch_id)
     if receipt is None:
         raise NotFound(f"selection batch {batch_id}: no committed receipt")
-    audit.record(session=session, actor=principal.username, action="selection.handed_over",
-                 object_type="selection.batch", object_id=batch_id,
-                 purpose=principal.purpose,
-                 details={"measure_id": receipt.measure_id, "records": receipt.records_out,
-                          "receipt_seq": receipt.audit_seq})
+    audit.record_by(session=session, principal=principal, action="selection.handed_over",
+                    object_type="selection.batch", object_id=batch_id,
+                    details={"measure_id": receipt.measure_id, "records": receipt.records_out,
+                             "receipt_seq": receipt.audit_seq})
     return iter_records(session, records_query(batch_id=batch_id))

@@ -9,7 +9,7 @@ ministry is the supplier's business ministry) and ``vulns`` for the rest.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -77,14 +77,5 @@ authorize = access.authorize
 permitted = access.permitted
 
 
-def audit(
-    *, session: Session, principal: Principal, action: str, object_type: str,
-    object_id: str | int = "", details: dict[str, Any] | None = None,
-    legal_basis: str = LEGAL_BASIS,
-) -> None:
-    """One audit entry in the caller's transaction (metadata only: ids and counts)."""
-    audit_service.record(
-        session=session, actor=principal.username, action=action, object_type=object_type,
-        object_id=str(object_id), legal_basis=legal_basis, purpose=principal.purpose,
-        details=details or {},
-    )
+# One audit entry in the caller's transaction, by the principal (ids, counts, codes only).
+audit = partial(audit_service.record_by, legal_basis=LEGAL_BASIS)
