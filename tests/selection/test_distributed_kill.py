@@ -9,7 +9,8 @@ afterwards, takes the rest — including the killed worker's batch once the brok
 redelivers it. Every batch must end with exactly one receipt and exactly its
 expected records, and no canary planted in the payloads may be found in the
 broker's stored messages (read raw, and on its disk when the store is readable),
-the spool or the temporary folder.
+the spool or the temporary folder; the killed worker's spool file (ciphertext under a
+key that died with it) is removed by the next worker to start.
 """
 
 from __future__ import annotations
@@ -110,7 +111,11 @@ def test_killing_a_worker_mid_batch_loses_nothing_and_duplicates_nothing(
         killed.send_signal(signal.SIGKILL)
         graceful.send_signal(signal.SIGTERM)
         killed.wait(timeout=10)
-        # A fresh worker takes the third batch and, after ack_wait, the killed one's.
+        # The killed worker left its staged batch behind: ciphertext under a key that died.
+        orphan = next(p for p in spool.iterdir() if p.name.startswith(f"{killed.pid}-"))
+        assert token.encode() not in orphan.read_bytes()
+        # A fresh worker removes that file, takes the third batch and, after ack_wait, the
+        # killed one's.
         rest = _worker(home, tmp, "--idle-exit", str(ACK_WAIT + 1))
         out, err = graceful.communicate(timeout=60)
         assert graceful.returncode == 0, err
@@ -126,9 +131,7 @@ def test_killing_a_worker_mid_batch_loses_nothing_and_duplicates_nothing(
     stats = json.loads(out)
     assert stats["selected"] == 2 and stats["dead_letters"] == 0
 
-    # The killed worker left its staged batch behind: ciphertext under a key that died.
-    (leftover,) = list(spool.iterdir())
-    assert token.encode() not in leftover.read_bytes()
+    assert not orphan.exists() and list(spool.iterdir()) == []
 
     assert records_by_batch(session) == {b: e[2] for b, e in expected.items()}
     session.expire_all()

@@ -7,6 +7,11 @@ forgets the key, after which the bytes that may linger on disk (in free blocks,
 a journal or a backup) are ciphertext under a key that no longer exists:
 crypto-shredding. Nothing else is ever written to disk.
 
+A process killed mid-batch cannot shred: its file stays behind as ciphertext whose key
+died with the process. Files are named after the owning process id, and
+:func:`sweep_orphans` (run when a worker or a stdin run starts) deletes those whose
+process is gone.
+
 File layout: ``MAGIC`` (8 bytes), then frames ``length (u32 BE) || ciphertext+tag``.
 Frame *i* is encrypted with nonce ``i`` (96-bit big-endian) and associated data
 ``MAGIC || i || final``, so frames cannot be reordered, dropped or truncated
@@ -51,7 +56,7 @@ class SpoolFile:
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path = directory / f"{secrets.token_hex(16)}.spool"
+        self.path = directory / f"{os.getpid()}-{secrets.token_hex(16)}.spool"
         self._key: bytearray | None = bytearray(AESGCM.generate_key(bit_length=256))
         self._index = 0
         self._pending = bytearray()
@@ -123,6 +128,37 @@ class SpoolFile:
     @property
     def shredded(self) -> bool:
         return self._key is None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def sweep_orphans(directory: Path) -> int:
+    """Delete spool files whose owning process no longer runs; returns how many.
+
+    Their keys died with their processes, so this removes ciphertext nobody can read;
+    a name that does not carry a process id (not ours) is left alone."""
+    removed = 0
+    if not directory.is_dir():
+        return 0
+    for path in directory.glob("*.spool"):
+        owner, _, rest = path.stem.partition("-")
+        if not owner.isdigit() or not rest:
+            continue
+        pid = int(owner)
+        if pid == os.getpid() or _alive(pid):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def spool_stream(

@@ -22,7 +22,7 @@ from .. import service
 from ..export import FORMATS, export_records
 from ..inputs import InputSource
 from ..receipts import SelectionReceipt
-from ..spool import spool_stream
+from ..spool import spool_stream, sweep_orphans
 from . import _, acting, emit_json, err, local, out
 
 app = typer.Typer(
@@ -58,6 +58,7 @@ def _sources(paths: list[str], flows: bool) -> list[InputSource]:
             if text == "-":
                 if flows:
                     raise InvalidInput("flow records cannot be read from standard input")
+                sweep_orphans(get_settings().home / "spool")
                 spool = spool_stream(sys.stdin.buffer, get_settings().home / "spool")
                 sources.append(InputSource.from_spool(spool))
             else:

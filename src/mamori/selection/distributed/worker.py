@@ -56,7 +56,7 @@ from mamori.errors import MamoriError
 
 from ..inputs import InputSource
 from ..receipts import OBJECT_TYPE, SelectionReceipt
-from ..spool import spool_stream
+from ..spool import spool_stream, sweep_orphans
 from .keys import TransportKey, transport_key
 from .messages import BatchHeader, BatchMessageError, open_sealed, read_header
 from .queue import QueueConfig, connect, ensure_queue
@@ -292,6 +292,9 @@ class Worker:
 
     async def run(self, *, handle_signals: bool = True) -> WorkerStats:
         """Work until stopped, ``max_batches`` taken or ``idle_exit`` seconds without work."""
+        swept = sweep_orphans(Path(self.spool_dir))
+        if swept:
+            log.info("removed %d spool file(s) left by stopped processes", swept)
         client = await connect(self.config)
         loop = asyncio.get_running_loop()
         signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
