@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sth_interval_seconds: int = 3600
+    # Sign-in lockout: this many failures for one account name within the window lock
+    # that name until the window has passed without them (0 turns it off).
+    sign_in_lockout_threshold: int = 10
+    sign_in_lockout_minutes: int = 15
     nats_url: str = "nats://127.0.0.1:4222"
     # Period after which the selection zone's pseudonymisation key rotates.
     selection_key_rotation: str = "monthly"

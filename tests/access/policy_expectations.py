@@ -21,6 +21,7 @@ EXPECTED: dict[str, set[str]] = {
     "user.roster": {"admin", "committee_inspector"},
     "user.totp": {"admin"},
     "user.language": {"admin"},
+    "user.unlock": {"admin"},
     "organisation.add": {"admin"},
     "organisation.list": EVERY_ROLE,
     "purpose.declare": {"analyst", "comms_handler"},

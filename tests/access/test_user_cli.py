@@ -154,3 +154,26 @@ def test_demo_accounts_act_without_a_token_in_demo_mode(
     monkeypatch.delenv("MAMORI_DEMO")
     code, _, err = mamori("--as", "demo-admin", "user", "list")
     assert code == 2 and "MAMORI_TOKEN is not set" in err
+
+
+def test_unlock_ends_a_lockout(mamori: Mamori, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mamori.access import service
+    from mamori.db import session_scope
+    from mamori.errors import Unauthenticated
+
+    root = _bootstrap(mamori)
+    mamori("--as", "root", "user", "add", "ana", "--role", "analyst", "--org", "cao",
+           "--password-stdin", token=root, stdin="another good password\n")
+    monkeypatch.setenv("MAMORI_SIGN_IN_LOCKOUT_THRESHOLD", "2")
+    reset_settings_cache()
+    for password in ("wrong", "wrong", "another good password"):
+        with session_scope() as session, pytest.raises(Unauthenticated):
+            service.authenticate(session=session, username="ana", password=password)
+    code, out, err = mamori("--as", "root", "user", "unlock", "ana", token=root)
+    assert code == 0 and "ana: サインインのロックを解除しました" in out, err
+    code, out, _ = mamori("--as", "root", "user", "unlock", "ana", token=root)
+    assert code == 0 and "ana: ロックされていませんでした" in out
+    with session_scope() as session:
+        service.authenticate(session=session, username="ana", password="another good password")
+    code, _, err = mamori("--as", "root", "user", "unlock", "ghost", token=root)
+    assert code == 2 and "no user 'ghost'" in err

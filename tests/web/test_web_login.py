@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
+
+from mamori.config import reset_settings_cache
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -100,6 +103,25 @@ def test_failed_login_page_in_japanese(web, make_client, accounts) -> None:
     response = web.log_in(client, "kenji", "wrong password!")
     assert response.status_code == 401
     assert "ログインできませんでした" in response.text
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "Too many failed sign-ins for this account. Try again in 15 minutes"),
+    ("ja", "サインインの失敗が多すぎます。15 分後に再度お試しいただくか"),
+])
+def test_a_locked_account_is_told_so_in_its_language(
+    web, make_client, accounts, monkeypatch: pytest.MonkeyPatch, language: str, text: str
+) -> None:
+    monkeypatch.setenv("MAMORI_SIGN_IN_LOCKOUT_THRESHOLD", "2")
+    monkeypatch.setenv("MAMORI_SIGN_IN_LOCKOUT_MINUTES", "15")
+    reset_settings_cache()
+    client = make_client(accept_language=language)
+    for _ in range(2):
+        assert text not in web.log_in(client, "kenji", "wrong password!").text
+    response = web.log_in(client, "kenji")  # the right password, too late
+    assert response.status_code == 401 and text in response.text
+    assert "mamori_login" not in response.headers.get("set-cookie", "")
+    assert client.get("/home", headers={"accept": BROWSER}).status_code == 303
 
 
 def test_login_redirects_only_to_local_pages(web, make_client, accounts) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamori.access import auditing, passwords, roster, tokens, totp
-from mamori.access.authentication import check_totp, require_fresh_factor
+from mamori.access.authentication import check_totp, locked_out, require_fresh_factor
 from mamori.access.authorization import authorize, deny
 from mamori.access.models import (
     ApiTokenRecord,
@@ -265,6 +265,19 @@ def enroll_totp(*, session: Session, principal: Principal, username: str) -> str
         object_id=username, details={},
     )
     return totp.provisioning_uri(secret, username)
+
+
+def unlock_sign_in(*, session: Session, principal: Principal, username: str) -> bool:
+    """End a sign-in lockout of ``username`` now; returns whether it was locked.
+
+    Audited either way; failures before this moment no longer count."""
+    user = authorized_user(session, principal, "user.unlock", username)
+    was_locked = locked_out(session, username=username, user=user)
+    auditing.record(
+        session, actor=principal.username, action="access.sign_in_unlocked",
+        object_type="user", object_id=username, details={"was_locked": was_locked},
+    )
+    return was_locked
 
 
 # --- roster of designated handlers ---------------------------------------------------

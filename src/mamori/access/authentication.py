@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mamori.access import auditing, passwords, tokens, totp
@@ -15,6 +15,7 @@ from mamori.access.principal import Principal, Resource
 from mamori.access.principals import find_user, principal_of
 from mamori.access.purposes import PURPOSES
 from mamori.access.roles import TOTP_ROLES
+from mamori.audit.models import AuditEntry
 from mamori.config import get_settings
 from mamori.db import utcnow
 from mamori.errors import InvalidInput, Unauthenticated
@@ -24,12 +25,17 @@ SIGN_IN_FAILED = "sign-in failed: unknown user, wrong password or wrong one-time
 BAD_LOGIN = "invalid or expired login session"
 
 
+class SignInLocked(Unauthenticated):
+    """Too many failed sign-ins for one account name: refused whatever the password."""
+
+
 def _usable(user: UserRecord | None) -> bool:
     """Active, and a demo account only while the platform runs in demo mode."""
     return user is not None and user.active and (not user.demo or get_settings().demo)
 
 
-def _failed(session: Session, *, username: str, via: str, reason: str) -> Unauthenticated:
+def _failed(session: Session, *, username: str, via: str, reason: str,
+            error: Unauthenticated | None = None) -> Unauthenticated:
     auditing.record_independently(
         session,
         actor=username[:64] or "anonymous",
@@ -38,7 +44,30 @@ def _failed(session: Session, *, username: str, via: str, reason: str) -> Unauth
         object_id=username[:64],
         details={"reason": reason, "via": via},
     )
-    return Unauthenticated(SIGN_IN_FAILED)
+    return error or Unauthenticated(SIGN_IN_FAILED)
+
+
+def locked_out(session: Session, *, username: str, user: UserRecord | None = None) -> bool:
+    """Whether ``username`` has failed to sign in too often in the lockout window.
+
+    Counted from the audit log's failures (written independently, so a rollback does not
+    erase them) since the later of the window's start, the last successful sign-in and
+    the last unlock by an administrator. Unknown names are counted the same way, so the
+    answer reveals nothing about which accounts exist."""
+    settings = get_settings()
+    if settings.sign_in_lockout_threshold <= 0:
+        return False
+    name = username[:64]
+    since = utcnow() - timedelta(minutes=settings.sign_in_lockout_minutes)
+    unlocked = session.scalar(select(func.max(AuditEntry.time)).where(
+        AuditEntry.action == "access.sign_in_unlocked", AuditEntry.object_id == name))
+    for moment in (user.last_login_at if user is not None else None, unlocked):
+        if moment is not None and moment > since:
+            since = moment
+    failures = session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "access.sign_in_failed", AuditEntry.object_id == name,
+        AuditEntry.time > since))
+    return int(failures or 0) >= settings.sign_in_lockout_threshold
 
 
 def needs_totp(user: UserRecord) -> bool:
@@ -72,6 +101,12 @@ def authenticate(
 ) -> Principal:
     """Check a password (and the one-time code where required) and return the principal."""
     user = find_user(session, username)
+    if locked_out(session, username=username, user=user):
+        passwords.verify_password(None, password)  # same cost as any other answer
+        minutes = get_settings().sign_in_lockout_minutes
+        raise _failed(session, username=username, via=via, reason="locked out",
+                      error=SignInLocked(f"too many failed sign-ins for this account: try "
+                                         f"again in {minutes} minutes"))
     if not _usable(user):
         passwords.verify_password(None, password)  # same cost as for a real account
         raise _failed(session, username=username, via=via, reason="unknown or disabled user")

@@ -216,6 +216,15 @@ def totp_(username: str) -> None:
     typer.echo(uri)
 
 
+@app.command("unlock")
+def unlock(username: str) -> None:
+    """End a sign-in lockout (too many failed sign-ins) of an account now."""
+    with _acting() as (session, principal):
+        was = service.unlock_sign_in(session=session, principal=principal, username=username)
+    message = _("{username}: sign-in unlocked") if was else _("{username}: was not locked")
+    out.print(message.format(username=username))
+
+
 @app.command("language")
 def language(username: str, lang: str = typer.Argument(..., help="ja or en")) -> None:
     """Set the UI language of an account."""

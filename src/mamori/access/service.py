@@ -19,8 +19,10 @@ from mamori.access.accounts import (
     revoke_api_token,
     revoke_designation,
     set_language,
+    unlock_sign_in,
 )
 from mamori.access.authentication import (
+    SignInLocked,
     authenticate,
     declare_purpose,
     end_login,
@@ -62,6 +64,7 @@ __all__ = [
     "Organisation",
     "Principal",
     "Resource",
+    "SignInLocked",
     "User",
     "authenticate",
     "authorize",
@@ -89,4 +92,5 @@ __all__ = [
     "revoke_designation",
     "set_language",
     "start_login",
+    "unlock_sign_in",
 ]

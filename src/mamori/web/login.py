@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from mamori.config import get_settings
 from mamori.errors import Unauthenticated
 from mamori.web.deps import LOGIN_COOKIE, Page, save_language
 from mamori.web.i18n import normalise_language
@@ -59,7 +60,8 @@ def demo_accounts(request: Request, language: str) -> list[DemoAccount]:
 
 
 def _login_page(
-    request: Request, current: Page, *, next_url: str, username: str = "", failed: bool = False
+    request: Request, current: Page, *, next_url: str, username: str = "", failed: bool = False,
+    locked: int | None = None,
 ) -> Response:
     return render(
         request,
@@ -68,6 +70,7 @@ def _login_page(
             "next_url": next_url,
             "username": username,
             "failed": failed,
+            "locked": locked,
             "demo_accounts": demo_accounts(request, current.language),
         },
         status_code=401 if failed else 200,
@@ -110,11 +113,12 @@ def login(
             totp_code=(totp_code or "").strip() or None,
             via="web",
         )
-    except Unauthenticated:
+    except Unauthenticated as exc:
         session.rollback()
-        return _login_page(
-            request, current, next_url=safe_next(next), username=username, failed=True
-        )
+        locked = get_settings().sign_in_lockout_minutes if isinstance(
+            exc, access.SignInLocked) else None
+        return _login_page(request, current, next_url=safe_next(next), username=username,
+                           failed=True, locked=locked)
     chosen = normalise_language(request.cookies.get(LANG_COOKIE))
     if chosen:  # a language picked with the switch before login becomes the setting
         save_language(session, principal, chosen)
