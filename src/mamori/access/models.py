@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mamori.db.base import Base, UTCDateTime, utcnow
+from mamori.db.sealed import SealedText
 
 
 class OrganisationRecord(Base):
@@ -46,7 +47,9 @@ class UserRecord(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Sealed at rest (a dump or backup holds ciphertext only; see mamori.db.sealed).
+    totp_secret: Mapped[str | None] = mapped_column(
+        SealedText(64, label="access.totp_secret"), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     language: Mapped[str] = mapped_column(String(8), default="ja")
     demo: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -12,13 +12,11 @@ The rotation period comes from the ``MAMORI_SELECTION_KEY_ROTATION`` setting
 
 from __future__ import annotations
 
-import os
-import secrets
-import stat
 from datetime import datetime
 from pathlib import Path
 
 from mamori.config import get_settings
+from mamori.db.keyfiles import key_path, read_secret
 from mamori.errors import InvalidInput
 
 from .pseudonymise import KeyEpoch, RotationPeriod
@@ -29,36 +27,12 @@ ROTATION_ENV = "MAMORI_SELECTION_KEY_ROTATION"
 
 
 def secret_path() -> Path:
-    return get_settings().keys_dir / SECRET_FILE
-
-
-def _create(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(SECRET_BYTES))
-        out.flush()
-        os.fsync(out.fileno())
+    return key_path(SECRET_FILE)
 
 
 def master_secret() -> bytes:
     """The zone master secret, created on first use; refuses a file others can read."""
-    path = secret_path()
-    if not path.exists():
-        _create(path)
-    mode = path.stat().st_mode
-    if stat.S_IMODE(mode) & 0o077:
-        raise InvalidInput(
-            f"the selection zone secret {path.name} is accessible to other users: "
-            "restrict it with chmod 600"
-        )
-    data = path.read_bytes()
-    if len(data) < SECRET_BYTES:
-        raise InvalidInput(f"the selection zone secret {path.name} is shorter than 32 bytes")
-    return data
+    return read_secret(SECRET_FILE, size=SECRET_BYTES, what="selection zone secret")
 
 
 def rotation_period() -> RotationPeriod:

@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
-import stat
 from dataclasses import dataclass
-from pathlib import Path
 
-from mamori.config import get_settings
+from mamori.db.keyfiles import read_secret
 from mamori.errors import InvalidInput
 
 KEY_FILE = "selection-transport.key"
@@ -60,32 +56,7 @@ class TransportKey:
         return "q-" + mac.hexdigest()[:40]
 
 
-def key_path() -> Path:
-    return get_settings().keys_dir / KEY_FILE
-
-
-def _create(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process created it first: use theirs
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(KEY_BYTES))
-        out.flush()
-        os.fsync(out.fileno())
-
-
 def transport_key(*, create: bool = True) -> TransportKey:
     """The zone transport key, created on first use; refuses a file others can read."""
-    path = key_path()
-    if not path.exists():
-        if not create:
-            raise InvalidInput(f"no transport key {path.name} in the keys folder")
-        _create(path)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise InvalidInput(
-            f"the transport key {path.name} is accessible to other users: "
-            "restrict it with chmod 600"
-        )
-    return TransportKey.from_bytes(path.read_bytes())
+    return TransportKey.from_bytes(
+        read_secret(KEY_FILE, size=KEY_BYTES, what="transport key", create=create))
