@@ -48,10 +48,14 @@ def test_denial_is_audited_even_though_the_request_is_rolled_back(
     assert "deny by default" in entries[0].details_dict["reason"]
 
 
-def test_denial_after_the_caller_wrote_to_the_log_lands_in_the_callers_transaction(
-    world: World, audit_log: Callable[[], list[AuditEntry]]
+@pytest.mark.parametrize(("commit", "kept"), [
+    (True, ["test.write", "access.denied"]), (False, ["access.denied"])],
+    ids=["caller-commits", "caller-rolls-back"])
+def test_denial_after_the_caller_wrote_to_the_log(
+    world: World, audit_log: Callable[[], list[AuditEntry]], commit: bool, kept: list[str]
 ) -> None:
-    """The caller holds the append lock: no self-deadlock, the entry joins its transaction."""
+    """The caller holds the append lock: no self-deadlock, the entry joins its
+    transaction; when that rolls back, the entry is written again on its own."""
     operator = world.add_user("opal", "operator", org=world.electric)
     world.session.commit()
     before = len(audit_log())
@@ -60,8 +64,11 @@ def test_denial_after_the_caller_wrote_to_the_log_lands_in_the_callers_transacti
     with pytest.raises(Forbidden):
         service.authorize(session=world.session, principal=operator, action="user.add",
                           resource=Resource(type="user", id="x"))
-    world.session.commit()
-    assert [e.action for e in audit_log()[before:]] == ["test.write", "access.denied"]
+    if commit:
+        world.session.commit()
+    else:
+        world.session.rollback()
+    assert [e.action for e in audit_log()[before:]] == kept
 
 
 def test_unknown_action_is_denied_and_audited(

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamori.access.principal import Principal
+from mamori.audit.independent import record_surviving_rollback
 from mamori.db import utcnow
 from mamori.dissemination import categories as cat
 from mamori.dissemination import deliveries, foreign, guard, objects, sources
@@ -38,41 +39,21 @@ from mamori.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class ProvisionRefused(Forbidden):
-    """The law or the matrix does not allow this provision; the refusal is audited.
-
-    ``recorded`` says whether the audit entry is written already; if not, whoever ends
-    the transaction calls :func:`record_refusal` after rolling back."""
+    """The law or the matrix does not allow this provision; the refusal is audited, and
+    the entry is kept even though the transaction is rolled back
+    (:mod:`mamori.audit.independent`)."""
 
     title = "Provision refused"
-
-    def __init__(self, detail: str, *, entry: dict[str, Any], recorded: bool,
-                 reason: str) -> None:
-        super().__init__(detail, reason=reason)
-        self.entry = entry
-        self.recorded = recorded
-
-
-def record_refusal(session: Session, error: ProvisionRefused) -> None:
-    """Write a refusal's audit entry into ``session`` (after its rollback) and commit."""
-    if error.recorded:
-        return
-    from mamori.audit import service as audit_service
-
-    audit_service.record(session=session, **error.entry)
-    session.commit()
-    error.recorded = True
 
 
 @contextmanager
 def refusals_recorded(session: Session) -> Iterator[None]:
-    """For whoever owns the transaction: on a refusal, undo everything, keep its audit
-    entry, and let the error go on."""
+    """For whoever owns the transaction: on a refusal, undo everything (its audit entry
+    stays) and let the error go on."""
     try:
         yield
-    except ProvisionRefused as error:
-        if not error.recorded:
-            session.rollback()
-            record_refusal(session, error)
+    except ProvisionRefused:
+        session.rollback()
         raise
 
 
@@ -85,9 +66,9 @@ def _refuse(session: Session, principal: Principal, row: RecipientRecord, *, pro
              "purpose": purpose,
              "details": {"product_id": product_id, "tier": tier, "category": row.category,
                          "reason": code, **(extra or {})}}
-    recorded = guard.audit_refusal(session=session, entry=entry)
+    record_surviving_rollback(session, **entry)
     return ProvisionRefused(f"provision of {product_id} tier {tier} to {row.code} refused: "
-                            f"{reason}", entry=entry, recorded=recorded, reason=code)
+                            f"{reason}", reason=code)
 
 
 def record_matrix(session: Session, principal: Principal, matrix: ent.Matrix) -> None:
