@@ -6,7 +6,6 @@ that the oversight committee can pin it; its id is the SHA-256 of the raw public
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from mamori.audit.verify import key_id as _key_id
 from mamori.config import Settings
+from mamori.db.keyfiles import create_whole
 from mamori.errors import Conflict
 
 KEY_FILE = "audit-ed25519.pem"
@@ -36,13 +36,7 @@ def ensure_signing_key(*, settings: Settings) -> Path:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: keep theirs
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+        create_whole(path, pem)  # another process may have created it first: keep theirs
     _load(path)
     return path
 
