@@ -272,7 +272,7 @@ RELEASED_GRANDCHILD = Plan(
 
 @given(plans())
 @example(RELEASED_GRANDCHILD)
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_no_output_leaks_what_its_tier_and_audience_may_not_see(session: Session,
