@@ -94,6 +94,21 @@ def test_discovery_and_authentication(world: World, served: dict[str, str]) -> N
                       ).status_code == 404
 
 
+def test_discovery_lists_the_precursor_intake_to_those_who_may_submit(
+        world: World, served: dict[str, str]) -> None:
+    client = TestClient(create_app())
+    operator = basic("pub", served["pub"])
+    roots = client.get("/taxii2/", headers=operator).json()["api_roots"]
+    assert [r.rsplit("/", 3)[-3:] for r in roots] == [["taxii2", "mamori", ""],
+                                                      ["reporting", "taxii2", ""]]
+    intake = roots[1].removeprefix("http://testserver")
+    assert client.get(intake, headers=operator).status_code == 200
+    listed = client.get(f"{intake}collections/", headers=operator).json()["collections"]
+    assert [(c["can_read"], c["can_write"]) for c in listed] == [(False, True)]
+    council = client.get("/taxii2/", headers=basic("kaori", served["kaori"])).json()
+    assert len(council["api_roots"]) == 1  # a council member may not submit precursors
+
+
 def test_wrong_audiences_get_nothing(world: World, served: dict[str, str]) -> None:
     client = TestClient(create_app())
     public = basic("pub", served["pub"])

@@ -42,12 +42,21 @@ def may(*, session: Session, principal: Principal, action: str, incident: Incide
                             resource=incident_resource(incident, principal))
 
 
+def collection_resource(organisation_id: int | None = None, **attrs: str) -> Resource:
+    return Resource(type=REPORT, labels=LABELS, organisation_id=organisation_id, attrs=attrs)
+
+
 def authorize_collection(
     *, session: Session, principal: Principal, action: str, organisation_id: int | None = None,
     **attrs: str,
 ) -> None:
-    access.authorize(
-        session=session, principal=principal, action=action,
-        resource=Resource(type=REPORT, labels=LABELS, organisation_id=organisation_id,
-                          attrs=attrs),
-    )
+    access.authorize(session=session, principal=principal, action=action,
+                     resource=collection_resource(organisation_id, **attrs))
+
+
+def may_collection(
+    *, session: Session, principal: Principal, action: str, organisation_id: int | None = None,
+) -> bool:
+    """The same decision without an audit entry: for what a page or discovery lists."""
+    return access.permitted(session=session, principal=principal, action=action,
+                            resource=collection_resource(organisation_id))

@@ -27,7 +27,7 @@ from mamori.access.principal import Principal
 from mamori.audit import service as audit
 from mamori.db import utcnow
 from mamori.errors import Forbidden, InvalidInput, NotFound
-from mamori.reporting.access_rules import authorize_collection
+from mamori.reporting.access_rules import authorize_collection, may_collection
 from mamori.reporting.models import Precursor, PrecursorBatch, PrecursorReceipt
 from mamori.reporting.workflows import load_workflows
 
@@ -137,6 +137,19 @@ def _objects(document: bytes | str | Mapping[str, Any]) -> tuple[list[Any], str]
         raise InvalidInput(f"a bundle has 1 to {MAX_OBJECTS} objects", field="objects")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return objects, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+TAXII_ROOT = "/reporting/taxii2"  # the intake's TAXII 2.1 API root (taxii_intake.py)
+
+
+def precursor_intake_open(*, session: Session, principal: Principal) -> bool:
+    """Whether ``principal`` may submit attack-precursor information now (the intake is
+    enabled and its organisation may): what a TAXII discovery document lists for it."""
+    if principal.organisation_id is None or not load_workflows().feature("precursor_intake"):
+        return False
+    return may_collection(session=session, principal=principal,
+                          action="report.precursor_submit",
+                          organisation_id=principal.organisation_id)
 
 
 def submit_precursors(

@@ -21,9 +21,11 @@ from mamori.reporting.exports import export_formats, export_incident
 from mamori.reporting.lifecycle import file_report as _file_report
 from mamori.reporting.lifecycle import request_report as _request_report
 from mamori.reporting.models import IncidentOut
+from mamori.reporting.precursors import TAXII_ROOT as PRECURSOR_TAXII_ROOT
 from mamori.reporting.precursors import (
     get_precursor_batch,
     list_precursors,
+    precursor_intake_open,
     submit_precursors,
 )
 from mamori.reporting.queries import (
@@ -114,6 +116,7 @@ def check_scope(
 
 
 __all__ = [
+    "PRECURSOR_TAXII_ROOT",
     "check_scope",
     "delete_draft",
     "export_formats",
@@ -128,6 +131,7 @@ __all__ = [
     "list_notifications",
     "list_precursors",
     "mark_notification_read",
+    "precursor_intake_open",
     "reported_indicators",
     "request_report",
     "save_draft",

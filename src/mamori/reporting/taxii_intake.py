@@ -1,8 +1,9 @@
 """A minimal TAXII 2.1 API root for attack-precursor intake (R-4.2-20).
 
 One write-only collection: an operator's client POSTs an envelope of STIX indicators
-and sightings and gets a status resource back (202). It lives here until the shared
-TAXII server of ``mamori.dissemination`` can host the collection.
+and sightings and gets a status resource back (202). The discovery document of the
+shared TAXII server (``/taxii2/``) lists this root to those who may submit
+(``service.precursor_intake_open``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from starlette.responses import JSONResponse
 from mamori.errors import NotFound
 from mamori.reporting import service
 from mamori.reporting.api import RawBody
-from mamori.reporting.precursors import MAX_BYTES
+from mamori.reporting.precursors import MAX_BYTES, TAXII_ROOT
 from mamori.reporting.stix_export import stix_time
 from mamori.web.deps import CurrentPrincipal, DbSession
 
-ROOT = "/reporting/taxii2"
+ROOT = TAXII_ROOT
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
 COLLECTION_ID = "3f0f2a86-3c3f-4b5e-9d6e-5b7f6f3d1a01"

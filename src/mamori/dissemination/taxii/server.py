@@ -44,6 +44,7 @@ from mamori.dissemination.taxii.params import (
     parse_filters,
 )
 from mamori.errors import MamoriError, NotFound, Unauthenticated
+from mamori.reporting import service as reporting
 from mamori.web.credentials import BearerCredentials, parse_authorization
 from mamori.web.deps import DbSession
 
@@ -177,14 +178,18 @@ def _visible_collections(session: Session, principal: Principal) -> list[dict[st
 @router.get("/", summary="TAXII server discovery")
 def discovery(request: Request, session: DbSession) -> Response:
     def handle(principal: Principal) -> Response:
-        del principal
         root = _root_url(request)
+        roots = [root]
+        if reporting.precursor_intake_open(session=session, principal=principal):
+            # Operators also learn where to submit attack-precursor information.
+            roots.append(str(request.base_url).rstrip("/") +
+                         f"{reporting.PRECURSOR_TAXII_ROOT}/")
         return _taxii({
             "title": "mamori TAXII 2.1",
             "description": "Provision (提供) under the Active Cyber Defense law: each "
                            "recipient reads what was provided to it.",
             "default": root,
-            "api_roots": [root],
+            "api_roots": roots,
         })
     return _run(request, session, handle)
 
