@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from mamori.access.principal import Principal
 from mamori.errors import NotFound
 from mamori.vulns import guard, matcher
+from mamori.vulns.advisories import PUBLISHER as CSAF_PUBLISHER
 from mamori.vulns.advisories import export as export_advisories
 from mamori.vulns.advisories import file_name as advisory_file_name
 from mamori.vulns.advisories import from_case as advisory_from_case
@@ -101,6 +102,7 @@ def list_sources(*, session: Session, principal: Principal, limit: int = 100) ->
 
 
 __all__ = [
+    "CSAF_PUBLISHER",
     "SUPPRESSION_REASONS",
     "AdvisoryOut",
     "CaseOut",

@@ -17,8 +17,7 @@ import mamori
 from mamori.errors import InvalidInput
 from mamori.products.bundle import TIER_TLP
 from mamori.products.output import TierOutput
-from mamori.vulns.advisories import PUBLISHER
-from mamori.vulns.advisories import file_name as advisory_file_name
+from mamori.vulns import service as vulns_service
 
 _TIER_TEXT = {1: "Integrated analysis information (総合整理分析情報), tier 1.",
               2: "Shareable analysis information (提供用総合整理分析情報), tier 2.",
@@ -30,7 +29,7 @@ def tracking_id(output: TierOutput) -> str:
 
 
 def file_name(output: TierOutput) -> str:
-    return advisory_file_name(tracking_id(output))
+    return vulns_service.advisory_file_name(tracking_id(output))
 
 
 def _time(value: str) -> str:
@@ -126,7 +125,7 @@ def document(output: TierOutput) -> dict[str, Any]:
                              "text": _TIER_TEXT[output.tier]},
             "lang": "en",
             "notes": notes,
-            "publisher": dict(PUBLISHER),
+            "publisher": dict(vulns_service.CSAF_PUBLISHER),
             "references": [{"category": "self", "summary": "This advisory (CSAF 2.0)",
                             "url": "https://mamori.example/products/"
                                    + file_name(output)}],
