@@ -1,4 +1,6 @@
-"""Principals and small builders for the governance tests.
+"""Principals and small builders for the governance tests, and the two ways in from
+outside: the ``mamori`` command with the demo accounts, and web clients holding real
+API tokens.
 
 Principals are the real value objects the access domain hands out; their roles and
 attributes go through the real Cedar policies on every call.
@@ -6,16 +8,26 @@ attributes go through the real Cedar policies on every call.
 
 from __future__ import annotations
 
+import io
+import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mamori.access.principal import Principal
 from mamori.audit.models import AuditEntry
-from mamori.db import utcnow
+from mamori.cli.context import state
+from mamori.cli.main import main
+from mamori.config import reset_settings_cache
+from mamori.db import session_scope, utcnow
 from mamori.governance import agreements, measures
+from mamori.web.app import create_app
 
 CABINET_OFFICE = 1
 OTHER_BODY = 7
@@ -97,3 +109,93 @@ def make_agreement(
 @pytest.fixture
 def now() -> datetime:
     return utcnow()
+
+
+# --- the command line and the web -------------------------------------------------------
+
+Run = tuple[int, str, str]
+Mamori = Callable[..., Run]
+PASSWORD = "correct horse battery"
+HTML = "text/html"
+
+
+@pytest.fixture
+def mamori(env: Path, monkeypatch: pytest.MonkeyPatch,
+           capsys: pytest.CaptureFixture[str]) -> Mamori:
+    """``mamori(*args)`` → (exit code, stdout, stderr), with the demo accounts seeded."""
+    monkeypatch.setenv("MAMORI_DEMO", "1")
+    monkeypatch.setenv("MAMORI_DEFAULT_LANGUAGE", "en")
+    reset_settings_cache()
+    from mamori.access.demo import seed
+
+    with session_scope() as session:
+        seed(session=session, console=Console(file=io.StringIO()))
+
+    def run(*args: str) -> Run:
+        state.acting_as = None
+        monkeypatch.delenv("MAMORI_AS", raising=False)
+        monkeypatch.setattr(sys, "argv", ["mamori", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def tokens(env: object) -> dict[str, str]:
+    """An administrator, an analyst, a committee inspector and an operator, with tokens."""
+    from mamori.access import service as access
+
+    made: dict[str, str] = {}
+    with session_scope() as session:
+        boot = access.bootstrap_principal(session=session)
+        cao = access.create_organisation(session=session, principal=boot, code="cao",
+                                         name_ja="内閣府", name_en="Cabinet Office",
+                                         kind="cabinet_office")
+        root = access.create_user(session=session, principal=boot, username="root",
+                                  display_name="Root", roles=["admin"],
+                                  organisation_id=cao.id, password=PASSWORD)
+        admin = Principal(username="root", roles=frozenset({"admin"}), user_id=root.id,
+                          organisation_id=cao.id, organisation_kind=cao.kind, mfa=True)
+        committee = access.create_organisation(
+            session=session, principal=admin, code="committee", name_ja="監理委員会",
+            name_en="Oversight Committee", kind="oversight_committee")
+        power = access.create_organisation(
+            session=session, principal=admin, code="power", name_ja="電力",
+            name_en="Power", kind="operator")
+        for name, role, org in (("ana", "analyst", cao.id), ("ian", "committee_inspector",
+                                                            committee.id),
+                                ("opal", "operator", power.id)):
+            access.create_user(session=session, principal=admin, username=name,
+                               display_name=name, roles=[role], organisation_id=org,
+                               password=PASSWORD)
+        for name in ("root", "ana", "ian", "opal"):
+            made[name] = access.issue_api_token(session=session, principal=admin,
+                                                username=name, name="test")
+    return made
+
+
+@pytest.fixture
+def as_user(tokens: dict[str, str]) -> Callable[..., TestClient]:
+    """``as_user(name, language)`` → a web client signed in with that user's token."""
+
+    def make(name: str, language: str = "ja") -> TestClient:
+        reset_settings_cache()
+        client = TestClient(create_app(), follow_redirects=False)
+        client.headers.update({"authorization": f"Bearer {tokens[name]}",
+                               "accept-language": language})
+        return client
+
+    return make
+
+
+def csrf(client: TestClient) -> str:
+    """The client's CSRF token for posting a form."""
+    client.get("/login")
+    return client.cookies["mamori_csrf"]

@@ -15,6 +15,8 @@ EXPECTED: dict[str, set[str]] = {
     "measure.end": {"analyst", "admin"},
     "measure.approve": {"committee_inspector"},
     "measure.refuse": {"committee_inspector"},
+    "cooperation.view": {"analyst", "admin", "committee_inspector"},
+    "cooperation.manage": {"analyst", "admin"},
     "retention.view": {"admin", "committee_inspector"},
     "retention.purge": {"admin", "system"},
     "governance.parameters": {"analyst", "admin", "committee_inspector"},

@@ -6,51 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mamori.cli.context import state
-from mamori.cli.main import main
-from mamori.config import reset_settings_cache
-from mamori.db import get_engine, session_scope, utcnow
+from mamori.db import get_engine, utcnow
 from mamori.governance.models import Measure
 
-Run = tuple[int, str, str]
-Mamori = Callable[..., Run]
-
-
-@pytest.fixture
-def mamori(env: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> Mamori:
-    monkeypatch.setenv("MAMORI_DEMO", "1")
-    monkeypatch.setenv("MAMORI_DEFAULT_LANGUAGE", "en")
-    reset_settings_cache()
-    from mamori.access.demo import seed
-
-    with session_scope() as session:
-        seed(session=session, console=Console(file=io.StringIO()))
-
-    def run(*args: str) -> Run:
-        state.acting_as = None
-        monkeypatch.delenv("MAMORI_AS", raising=False)
-        monkeypatch.setattr(sys, "argv", ["mamori", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+from .conftest import Mamori
 
 
 def _measures() -> int:

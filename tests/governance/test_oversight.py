@@ -16,7 +16,15 @@ from mamori.access.principal import Principal
 from mamori.audit import service as audit_service
 from mamori.db import utcnow
 from mamori.errors import Forbidden, InvalidInput
-from mamori.governance import consents, measures, notifications, oversight, retention, statistics
+from mamori.governance import (
+    consents,
+    cooperation,
+    measures,
+    notifications,
+    oversight,
+    retention,
+    statistics,
+)
 from mamori.governance.use import SelectedInfoRef, decide_use
 
 from .conftest import (
@@ -48,11 +56,12 @@ CONSOLE: list[Callable[[Session, Principal], Any]] = [
 
 def _story(session: Session) -> dict[str, str]:
     """Two measures (one approved, one refused), a renewal, an agreement with a consent,
-    a provision and a refused criminal-investigation use."""
+    a provision, a refused criminal-investigation use, and two cooperation requests: one
+    refused by the carrier (then judged legitimate), one withdrawn."""
     start = utcnow() + timedelta(hours=1)
     approved = make_measure(session, article=17, start=start, days=5)
     refused = make_measure(session, article=32, start=start, approve=False)
-    make_measure(session, article=33, start=start, approve=None)
+    pending = make_measure(session, article=33, start=start, approve=None)
     measures.renew_measure(session=session, principal=ANALYST, measure_id=approved,
                            ends_at=start + timedelta(days=9), grounds="continuing")
     measures.approve_measure(session=session, principal=INSPECTOR, measure_id=approved)
@@ -74,6 +83,20 @@ def _story(session: Session) -> dict[str, str]:
                purpose_code="other_purpose_consented", purpose_text="joint analysis")
     decide_use(session=session, principal=HANDLER, data_ref=ref, user_body_id=CABINET_OFFICE,
                purpose_code="criminal_investigation", purpose_text="")
+    asked = cooperation.request_cooperation(
+        session=session, principal=ANALYST, measure_id=approved, carrier="Example Telecom",
+        items=["foreign_facility_info"])
+    cooperation.record_explanation(session=session, principal=ANALYST, request_id=asked.id,
+                                   method="call", summary="content and conditions")
+    cooperation.send_request(session=session, principal=ANALYST, request_id=asked.id)
+    cooperation.record_response(session=session, principal=ANALYST, request_id=asked.id,
+                                outcome="refused", reason="beyond our equipment")
+    cooperation.evaluate_refusal(session=session, principal=ADMIN, request_id=asked.id,
+                                 evaluation="legitimate", note="equipment cannot do it")
+    dropped = cooperation.request_cooperation(
+        session=session, principal=ANALYST, measure_id=pending, carrier="Other Telecom",
+        items=["transmission"])
+    cooperation.withdraw_request(session=session, principal=ANALYST, request_id=dropped.id)
     return {"approved": approved, "refused": refused, "agreement": aid}
 
 
@@ -93,7 +116,8 @@ def test_inspector_sees_every_decision(session: Session) -> None:
                      "governance.measure.refused", "governance.measure.renewal_requested",
                      "governance.consent.activated", "governance.use.granted",
                      "governance.use.refused", "governance.notification.generated",
-                     "governance.agreement.concluded"):
+                     "governance.agreement.concluded", "governance.cooperation.responded",
+                     "governance.cooperation.evaluated", "governance.cooperation.withdrawn"):
         assert expected in actions, expected
     refused = oversight.audit_page(session=session, principal=INSPECTOR,
                                    action="governance.use.refused").items
@@ -171,10 +195,15 @@ def test_annual_report_counts(session: Session) -> None:
     assert report.count("other_purpose_decisions", "granted") == 1
     assert report.count("other_purpose_decisions", "refused") == 1
     assert report.count("agreements", "concluded") == 1
+    assert [(r.item, r.count) for r in report.section("cooperation_requests")] == [
+        ("recorded", 2), ("sent", 1), ("cooperating", 0), ("refused", 1), ("withdrawn", 1)]
+    assert [(r.item, r.count) for r in report.section("cooperation_refusals")] == [
+        ("legitimate", 1), ("not_legitimate", 0), ("under_review", 0)]
     text = statistics.to_csv(report)
     lines = text.splitlines()
     assert lines[0] == "period,section,item,count"
     assert "window,approvals,Art 17,2" in lines
+    assert "window,cooperation_refusals,legitimate,1" in lines
     empty = statistics.annual_report(session=session, principal=INSPECTOR,
                                      start=start - timedelta(days=400),
                                      end=start - timedelta(days=300))

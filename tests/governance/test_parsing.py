@@ -119,3 +119,36 @@ def test_period_checks() -> None:
     for end in (now, now - timedelta(days=1)):
         with pytest.raises(InvalidInput, match="reversed"):
             parsing.check_period(now, end)
+
+
+CODES = ("foreign_facility_info", "equipment_connection", "transmission", "other")
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_a_code_or_a_clear_error(text: str) -> None:
+    try:
+        code = parsing.parse_choice(text, CODES, field="item")
+    except InvalidInput as exc:
+        assert exc.detail.startswith("item: ") and "is not one of" in exc.detail
+        assert len(exc.detail) < 200  # long input is not echoed
+    else:
+        assert code in CODES and code == text.strip().lower()
+
+
+@given(st.lists(st.sampled_from(CODES), min_size=1),
+       st.lists(st.sampled_from([" ", "", "  "]), max_size=3))
+def test_codes_are_distinct_and_in_vocabulary_order(picked: list[str], blanks: list[str]) -> None:
+    values = [f" {code.upper()} " for code in picked] + blanks + [",".join(picked)]
+    codes = parsing.parse_choices(values, CODES, field="item")
+    assert codes == [c for c in CODES if c in set(picked)]
+    assert parsing.parse_choices(codes, CODES, field="item") == codes
+
+
+@given(st.lists(st.text(max_size=30), max_size=5))
+def test_any_list_is_codes_or_a_clear_error(values: list[str]) -> None:
+    try:
+        codes = parsing.parse_choices(values, CODES, field="item")
+    except InvalidInput as exc:
+        assert exc.detail.startswith("item: ")
+    else:
+        assert codes and set(codes) <= set(CODES) and len(codes) == len(set(codes))

@@ -8,18 +8,15 @@ import io
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mamori.config import reset_settings_cache
 from mamori.db import get_engine, session_scope, utcnow
 from mamori.governance.models import Measure
-from mamori.web.app import create_app
 
-PASSWORD = "correct horse battery"
-HTML = "text/html"
+from .conftest import HTML, csrf
+
 CONSOLE_PAGES = (
     "/oversight", "/oversight/audit/0", "/oversight/consistency?first=1&second=2",
     "/oversight/measures", "/oversight/consents", "/oversight/receipts",
@@ -31,61 +28,9 @@ CONSOLE_PAGES = (
 )
 
 
-@pytest.fixture
-def tokens(env: object) -> dict[str, str]:
-    """An administrator, an analyst, a committee inspector and an operator, with tokens."""
-    from mamori.access import service as access
-    from mamori.access.principal import Principal
-
-    made: dict[str, str] = {}
-    with session_scope() as session:
-        boot = access.bootstrap_principal(session=session)
-        cao = access.create_organisation(session=session, principal=boot, code="cao",
-                                         name_ja="内閣府", name_en="Cabinet Office",
-                                         kind="cabinet_office")
-        root = access.create_user(session=session, principal=boot, username="root",
-                                  display_name="Root", roles=["admin"],
-                                  organisation_id=cao.id, password=PASSWORD)
-        admin = Principal(username="root", roles=frozenset({"admin"}), user_id=root.id,
-                          organisation_id=cao.id, organisation_kind=cao.kind, mfa=True)
-        committee = access.create_organisation(
-            session=session, principal=admin, code="committee", name_ja="監理委員会",
-            name_en="Oversight Committee", kind="oversight_committee")
-        power = access.create_organisation(
-            session=session, principal=admin, code="power", name_ja="電力",
-            name_en="Power", kind="operator")
-        for name, role, org in (("ana", "analyst", cao.id), ("ian", "committee_inspector",
-                                                            committee.id),
-                                ("opal", "operator", power.id)):
-            access.create_user(session=session, principal=admin, username=name,
-                               display_name=name, roles=[role], organisation_id=org,
-                               password=PASSWORD)
-        for name in ("root", "ana", "ian", "opal"):
-            made[name] = access.issue_api_token(session=session, principal=admin,
-                                                username=name, name="test")
-    return made
-
-
-@pytest.fixture
-def as_user(tokens: dict[str, str]) -> Callable[..., TestClient]:
-    def make(name: str, language: str = "ja") -> TestClient:
-        reset_settings_cache()
-        client = TestClient(create_app(), follow_redirects=False)
-        client.headers.update({"authorization": f"Bearer {tokens[name]}",
-                               "accept-language": language})
-        return client
-
-    return make
-
-
 def _measures() -> int:
     with Session(get_engine()) as session:
         return int(session.scalar(select(func.count()).select_from(Measure)) or 0)
-
-
-def _csrf(client: TestClient) -> str:
-    client.get("/login")
-    return client.cookies["mamori_csrf"]
 
 
 def test_api_measure_flow_and_errors(as_user: Callable[..., TestClient]) -> None:
@@ -166,7 +111,7 @@ def test_pages_and_forms(as_user: Callable[..., TestClient]) -> None:
     ana, ian, root = as_user("ana"), as_user("ian"), as_user("root")
     page = ana.get("/governance/measures", headers={"accept": HTML})
     assert page.status_code == 200 and "措置の承認を求める" in page.text
-    token = _csrf(ana)
+    token = csrf(ana)
     posted = ana.post("/governance/measures", data={
         "csrf_token": token, "article": "17", "grounds": "botnet", "starts_at": "",
         "ends_at": ""}, headers={"accept": HTML})
@@ -176,7 +121,7 @@ def test_pages_and_forms(as_user: Callable[..., TestClient]) -> None:
     detail = ian.get(url, headers={"accept": HTML})
     assert "承認する" in detail.text  # the inspector sees the decision form
     assert "承認する" not in ana.get(url, headers={"accept": HTML}).text
-    decided = ian.post(f"{url}/approve", data={"csrf_token": _csrf(ian), "note": "ok"},
+    decided = ian.post(f"{url}/approve", data={"csrf_token": csrf(ian), "note": "ok"},
                        headers={"accept": HTML})
     assert decided.status_code == 303
     assert ana.get(f"/api/v1/governance/measures/{mid}").json()["terms"][0]["status"] \
@@ -219,10 +164,10 @@ def test_consent_pages(as_user: Callable[..., TestClient]) -> None:
     assert "有効にする" in root.get(f"/governance/consents/{cid}",
                                   headers={"accept": HTML}).text
     refused = root.post(f"/governance/consents/{cid}/activate",
-                        data={"csrf_token": _csrf(root)}, headers={"accept": HTML})
+                        data={"csrf_token": csrf(root)}, headers={"accept": HTML})
     assert refused.status_code == 422
     examined = ana.post(f"/governance/consents/{cid}/examine",
-                        data={"csrf_token": _csrf(ana), "examination": "examined"},
+                        data={"csrf_token": csrf(ana), "examination": "examined"},
                         headers={"accept": HTML})
     assert examined.status_code == 303
     console = ian.get("/oversight/consents", headers={"accept": HTML})

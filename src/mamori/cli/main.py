@@ -30,6 +30,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("agreement", "mamori.governance.cli.agreement"),
     ("consent", "mamori.governance.cli.consent"),
     ("measure", "mamori.governance.cli.measure"),
+    ("cooperation", "mamori.governance.cli.cooperation"),
     ("retention", "mamori.governance.cli.retention"),
     ("oversight", "mamori.governance.cli.oversight"),
     ("operator", "mamori.registry.operator_cli"),

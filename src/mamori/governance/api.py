@@ -1,6 +1,7 @@
 """Governance JSON API under ``/api/v1/governance``: measures and approvals, the gate,
-agreements, consents, use decisions, notifications, retention purge and the annual
-report statistics. Errors are problem+json; every call goes through ``authorize()``."""
+carriers' cooperation, agreements, consents, use decisions, notifications, retention
+purge and the annual report statistics. Errors are problem+json; every call goes
+through ``authorize()``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mamori.errors import InvalidInput
 from mamori.governance import (
     agreements,
     consents,
+    cooperation,
     gate,
     measures,
     notifications,
@@ -28,6 +30,7 @@ from mamori.governance.models import (
     AgreementOut,
     ArrangementOut,
     ConsentOut,
+    CooperationOut,
     MeasureOut,
     NoteOut,
     NotificationOut,
@@ -63,6 +66,37 @@ class RenewalIn(_In):
 
 class EndIn(_In):
     reason: str = Field(min_length=1, max_length=4000)
+
+
+class CooperationIn(_In):
+    measure_id: str = Field(max_length=20)
+    carrier: str = Field(min_length=1, max_length=300)
+    items: list[str] = Field(min_length=1, max_length=10,
+                             description="foreign_facility_info, equipment_connection, "
+                             "transmission, other")
+    description: str = Field(default="", max_length=4000)
+    conditions: str = Field(default="", max_length=4000)
+    burden: str = Field(default="", max_length=4000)
+
+
+class ExplanationIn(_In):
+    method: str = Field(max_length=16, description="meeting, document or call")
+    summary: str = Field(min_length=1, max_length=4000)
+    document_digest: str | None = Field(default=None, max_length=80)
+    explained_at: datetime | None = None
+
+
+class ResponseIn(_In):
+    outcome: str = Field(max_length=16, description="cooperating or refused")
+    reason: str | None = Field(default=None, max_length=4000)
+    evaluation: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class EvaluationIn(_In):
+    evaluation: str = Field(max_length=16,
+                            description="legitimate, not_legitimate or under_review")
+    note: str = Field(default="", max_length=4000)
 
 
 class AgreementIn(_In):
@@ -198,6 +232,71 @@ def gate_decision(basis_id: str, session: DbSession, principal: CurrentPrincipal
         article=decision.article, directions=list(decision.directions),
         party_identifiers=list(decision.party_identifiers), valid_from=decision.valid_from,
         valid_until=decision.valid_until)
+
+
+# --- cooperation of telecom carriers ----------------------------------------------------
+
+
+@router.get("/cooperation", response_model=list[CooperationOut])
+def list_cooperation(
+    session: DbSession, principal: CurrentPrincipal,
+    measure_id: Annotated[str | None, Query(max_length=20)] = None,
+) -> list[CooperationOut]:
+    return [cooperation.to_out(r) for r in cooperation.list_requests(
+        session=session, principal=principal, measure_id=measure_id)]
+
+
+@router.post("/cooperation", response_model=CooperationOut, status_code=201)
+def request_cooperation(body: CooperationIn, session: DbSession,
+                        principal: CurrentPrincipal) -> CooperationOut:
+    return cooperation.to_out(cooperation.request_cooperation(
+        session=session, principal=principal, **body.model_dump()))
+
+
+@router.get("/cooperation/{request_id}", response_model=CooperationOut)
+def get_cooperation(request_id: str, session: DbSession,
+                    principal: CurrentPrincipal) -> CooperationOut:
+    return cooperation.to_out(cooperation.get_request(session=session, principal=principal,
+                                                      request_id=request_id))
+
+
+@router.post("/cooperation/{request_id}/explain", response_model=CooperationOut,
+             status_code=201)
+def explain_cooperation(request_id: str, body: ExplanationIn, session: DbSession,
+                        principal: CurrentPrincipal) -> CooperationOut:
+    explanation = cooperation.record_explanation(
+        session=session, principal=principal, request_id=request_id, method=body.method,
+        summary=body.summary, document_digest=body.document_digest,
+        explained_at=_aware(body.explained_at, "explained_at"))
+    return cooperation.to_out(explanation.request)
+
+
+@router.post("/cooperation/{request_id}/send", response_model=CooperationOut)
+def send_cooperation(request_id: str, session: DbSession,
+                     principal: CurrentPrincipal) -> CooperationOut:
+    return cooperation.to_out(cooperation.send_request(session=session, principal=principal,
+                                                       request_id=request_id))
+
+
+@router.post("/cooperation/{request_id}/respond", response_model=CooperationOut)
+def respond_cooperation(request_id: str, body: ResponseIn, session: DbSession,
+                        principal: CurrentPrincipal) -> CooperationOut:
+    return cooperation.to_out(cooperation.record_response(
+        session=session, principal=principal, request_id=request_id, **body.model_dump()))
+
+
+@router.post("/cooperation/{request_id}/evaluate", response_model=CooperationOut)
+def evaluate_cooperation(request_id: str, body: EvaluationIn, session: DbSession,
+                         principal: CurrentPrincipal) -> CooperationOut:
+    return cooperation.to_out(cooperation.evaluate_refusal(
+        session=session, principal=principal, request_id=request_id, **body.model_dump()))
+
+
+@router.post("/cooperation/{request_id}/withdraw", response_model=CooperationOut)
+def withdraw_cooperation(request_id: str, session: DbSession,
+                         principal: CurrentPrincipal) -> CooperationOut:
+    return cooperation.to_out(cooperation.withdraw_request(
+        session=session, principal=principal, request_id=request_id))
 
 
 # --- agreements -------------------------------------------------------------------------

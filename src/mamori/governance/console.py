@@ -1,8 +1,9 @@
 """The oversight console under ``/oversight`` for committee inspectors (R-3.3-20,
 R-3.3-22): the audit log with proofs, measures and approvals, consents and use
 decisions, selection receipts, access to communications-derived data, the access
-policy files, notifications and deletion certificates, the annual report and CSV
-exports. Every page authorizes ``oversight.view`` first: other roles get 403."""
+policy files, notifications and deletion certificates, carriers' cooperation, the
+annual report and CSV exports. Every page authorizes ``oversight.view`` first: other
+roles get 403."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from starlette.responses import Response
 
 from mamori.db import utcnow
 from mamori.errors import NotFound
-from mamori.governance import consents, measures, notifications, oversight, retention
+from mamori.governance import (
+    consents,
+    cooperation,
+    measures,
+    notifications,
+    oversight,
+    retention,
+)
 from mamori.governance import statistics as stats
 from mamori.governance.guard import authorize
 from mamori.governance.labels import label_context
@@ -120,6 +128,15 @@ def consent_records(request: Request, current: LoggedInPage) -> Response:
         "arrangements": consents.list_arrangements(session=current.session,
                                                    principal=current.principal),
         "decisions": decisions,
+    })
+
+
+@router.get("/cooperation")
+def cooperation_records(request: Request, current: LoggedInPage) -> Response:
+    _console(current, "cooperation")
+    return _page(request, "console_cooperation.html", {
+        "requests": cooperation.list_requests(session=current.session,
+                                              principal=current.principal),
     })
 
 

@@ -15,6 +15,7 @@ AGREEMENT_PREFIX: Final = "A"
 MEASURE_PREFIX: Final = "M"
 CONSENT_PREFIX: Final = "C"
 ARRANGEMENT_PREFIX: Final = "W"
+COOPERATION_PREFIX: Final = "K"
 
 # Agreement lifecycle (draft → in force → ended). A draft that is not concluded is
 # withdrawn, which deletes it: no status records that a party declined (R-2.3-3).
@@ -30,6 +31,23 @@ CONSENT_WITHDRAWN: Final = "withdrawn"
 TERM_REQUESTED: Final = "requested"
 TERM_APPROVED: Final = "approved"
 TERM_REFUSED: Final = "refused"
+
+# Cooperation requests to telecom carriers (Art 20): draft → sent → cooperating,
+# refused or withdrawn (withdrawn from draft or sent only).
+COOP_DRAFT: Final = "draft"
+COOP_SENT: Final = "sent"
+COOP_COOPERATING: Final = "cooperating"
+COOP_REFUSED: Final = "refused"
+COOP_WITHDRAWN: Final = "withdrawn"
+COOP_STATUSES: Final = (COOP_DRAFT, COOP_SENT, COOP_COOPERATING, COOP_REFUSED, COOP_WITHDRAWN)
+# What is asked of the carrier; "other" needs a description.
+COOP_ITEM_OTHER: Final = "other"
+COOP_ITEMS: Final = ("foreign_facility_info", "equipment_connection", "transmission",
+                     COOP_ITEM_OTHER)
+EXPLANATION_METHODS: Final = ("meeting", "document", "call")
+# The Cabinet Office's view of a refusal's reason.
+EVALUATION_UNDER_REVIEW: Final = "under_review"
+REFUSAL_EVALUATIONS: Final = ("legitimate", "not_legitimate", EVALUATION_UNDER_REVIEW)
 
 # Direction classes that selection's domestic/foreign classifier assigns.
 FOREIGN_FOREIGN: Final = "foreign_foreign"

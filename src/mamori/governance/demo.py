@@ -1,7 +1,8 @@
 """Demo step "agreement, consent and approved measure": Sakura Electric's party
 agreement in force, an active other-purpose consent with METI as the using body and a
-prior written arrangement with it, one granted provision, and an Art 17 measure
-requested by the demo analyst and approved by the demo committee inspector.
+prior written arrangement with it, one granted provision, an Art 17 measure
+requested by the demo analyst and approved by the demo committee inspector, and the
+carrier's cooperation under it (explained in advance, sent, cooperating).
 
 Safe to run again: each part is made only when its demo record is missing.
 """
@@ -18,12 +19,13 @@ from sqlalchemy.orm import Session
 from mamori.access import service as access_service
 from mamori.access.principal import Principal
 from mamori.db import utcnow
-from mamori.governance import agreements, consents, measures, use
+from mamori.governance import agreements, consents, cooperation, measures, use
 from mamori.governance.models import Agreement, Measure
 
 PARTY = "さくら電力株式会社 / Sakura Electric Power Co., Inc."
 MEASURE_GROUNDS = "Demo: C2 servers abroad relaying commands to bots in other countries."
 DEMO_BATCH = "demo-batch-0001"
+CARRIER = "Example Global Telecom"
 PURPOSE_TEXT = "METI's joint analysis of the botnet infrastructure targeting power utilities"
 
 
@@ -102,16 +104,40 @@ def _measure(session: Session) -> str:
     measure = measures.request_measure(
         session=session, principal=_as(session, "demo-analyst"), article=17,
         grounds=MEASURE_GROUNDS, target_act="Botnet command and control",
-        carrier="Example Global Telecom", facilities=["intl-gw-tokyo-1"],
+        carrier=CARRIER, facilities=["intl-gw-tokyo-1"],
         starts_at=utcnow() - timedelta(minutes=1), ends_at=utcnow() + timedelta(days=90))
     measures.approve_measure(session=session, principal=_as(session, "demo-committee_inspector"),
                              measure_id=measure.id, note="Justified by the grounds given.")
     return measure.id
 
 
+def _cooperation(session: Session, measure_id: str) -> str:
+    analyst = _as(session, "demo-analyst")
+    existing = cooperation.list_requests(session=session, principal=analyst,
+                                         measure_id=measure_id)
+    if existing:
+        return existing[0].id
+    request = cooperation.request_cooperation(
+        session=session, principal=analyst, measure_id=measure_id, carrier=CARRIER,
+        items=["foreign_facility_info", "equipment_connection"],
+        conditions="Information within two weeks; connection in the carrier's maintenance "
+        "window; the Cabinet Office bears the equipment cost.",
+        burden="Uses the carrier's existing mirror port; no change to user service.")
+    cooperation.record_explanation(
+        session=session, principal=analyst, request_id=request.id, method="meeting",
+        summary="Explained the measure, what is asked, the schedule and the cost sharing.",
+        document_digest=_digest("cooperation explanation"))
+    cooperation.send_request(session=session, principal=analyst, request_id=request.id)
+    cooperation.record_response(session=session, principal=analyst, request_id=request.id,
+                                outcome="cooperating")
+    return request.id
+
+
 def seed(*, session: Session, console: Console) -> None:
     agreement_id = _agreement(session)
     _consent(session, agreement_id)
     measure_id = _measure(session)
+    request_id = _cooperation(session, measure_id)
     console.print(f"party agreement {agreement_id} in force; measure {measure_id} approved "
-                  f"(selection may run with --measure {measure_id} or {agreement_id})")
+                  f"(selection may run with --measure {measure_id} or {agreement_id}); "
+                  f"carrier cooperating ({request_id})")

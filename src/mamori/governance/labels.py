@@ -34,6 +34,34 @@ CONSENT_STATUS = {
     "active": N_("Active"),
     "withdrawn": N_("Consent withdrawn"),
 }
+COOPERATION_STATUS = {
+    "draft": N_("Draft request"),
+    "sent": N_("Sent to the carrier"),
+    "cooperating": N_("Cooperating"),
+    "refused": N_("Refused by the carrier"),
+    "withdrawn": N_("Request withdrawn"),
+}
+COOPERATION_ITEMS = {
+    "foreign_facility_info": N_("Information on foreign-related telecom facilities"),
+    "equipment_connection": N_("Connection of the receiving equipment"),
+    "transmission": N_("Sending communications information under the measure"),
+    "other": N_("Other cooperation"),
+}
+EXPLANATION_METHODS = {
+    "meeting": N_("Meeting"),
+    "document": N_("Document"),
+    "call": N_("Call"),
+}
+REFUSAL_EVALUATIONS = {
+    "legitimate": N_("Legitimate reason"),
+    "not_legitimate": N_("Not a legitimate reason"),
+    "under_review": N_("Under review"),
+}
+# Counts of cooperation requests by the status they reached in the period.
+COOPERATION_COUNTS = {
+    "recorded": N_("Requests recorded"),
+    **{k: v for k, v in COOPERATION_STATUS.items() if k != "draft"},
+}
 ARTICLES = {
     17: N_("Art 17 foreign–foreign transmission measure"),
     32: N_("Art 32 foreign–domestic transmission measure"),
@@ -61,6 +89,14 @@ SECTIONS = {
     "consents": N_("Other-purpose consents"),
     "deletions_records": N_("Records deleted on expiry"),
     "deletions_certificates": N_("Deletion certificates"),
+    "cooperation_requests": N_("Cooperation requests to telecom carriers"),
+    "cooperation_refusals": N_("Carrier refusals by evaluation of the reason"),
+}
+# Sections whose items are codes with a name for people.
+REPORT_ITEMS: dict[str, dict[str, str]] = {
+    "notifications": EVENTS,
+    "cooperation_requests": COOPERATION_COUNTS,
+    "cooperation_refusals": REFUSAL_EVALUATIONS,
 }
 
 
@@ -74,4 +110,9 @@ def label_context() -> dict[str, Any]:
         "article_names": ARTICLES,
         "event_names": EVENTS,
         "section_names": SECTIONS,
+        "report_items": REPORT_ITEMS,
+        "cooperation_status": COOPERATION_STATUS,
+        "cooperation_items": COOPERATION_ITEMS,
+        "explanation_methods": EXPLANATION_METHODS,
+        "refusal_evaluations": REFUSAL_EVALUATIONS,
     }

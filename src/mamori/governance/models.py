@@ -197,6 +197,84 @@ class MeasureTerm(Base):
     measure: Mapped[Measure] = relationship(back_populates="terms")
 
 
+class CooperationRequest(Base):
+    """A request to a telecom carrier for cooperation under a measure (協力の求め, Art 20):
+    draft → sent → cooperating, refused or withdrawn. The platform records the answer;
+    people judge it."""
+
+    __tablename__ = "gov_cooperation_request"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    measure_id: Mapped[str] = mapped_column(ForeignKey("gov_measure.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(300))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    burden: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_by: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    responded_by: Mapped[str | None] = mapped_column(String(200))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    measure: Mapped[Measure] = relationship()
+    explanations: Mapped[list[CooperationExplanation]] = relationship(
+        back_populates="request", cascade="all, delete-orphan",
+        order_by="CooperationExplanation.id",
+    )
+    evaluations: Mapped[list[RefusalEvaluation]] = relationship(
+        back_populates="request", cascade="all, delete-orphan",
+        order_by="RefusalEvaluation.id",
+    )
+
+    @property
+    def evaluation(self) -> str | None:
+        """The current evaluation of a refusal: the latest row."""
+        return self.evaluations[-1].evaluation if self.evaluations else None
+
+
+class CooperationExplanation(Base):
+    """An advance explanation (事前説明) of the content and conditions to the carrier."""
+
+    __tablename__ = "gov_cooperation_explanation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("gov_cooperation_request.id", ondelete="CASCADE"), index=True
+    )
+    explained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    explained_by: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    document_digest: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[CooperationRequest] = relationship(back_populates="explanations")
+
+
+class RefusalEvaluation(Base):
+    """The Cabinet Office's evaluation of a refusal's legitimate reason (正当な理由); a
+    change of view adds a row, so the history stays."""
+
+    __tablename__ = "gov_refusal_evaluation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("gov_cooperation_request.id", ondelete="CASCADE"), index=True
+    )
+    evaluation: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    evaluated_by: Mapped[str] = mapped_column(String(200))
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    request: Mapped[CooperationRequest] = relationship(back_populates="evaluations")
+
+
 class Notification(Base):
     """A notification to the committee (Art 30), generated when a configured event happens."""
 
@@ -348,3 +426,44 @@ class CertificateOut(_Out):
     retention_days: int
     actor: str
     created_at: datetime
+
+
+class ExplanationOut(_Out):
+    id: int
+    explained_at: datetime
+    explained_by: str
+    method: str
+    summary: str
+    document_digest: str | None
+    recorded_at: datetime
+
+
+class EvaluationOut(_Out):
+    id: int
+    evaluation: str
+    note: str
+    evaluated_by: str
+    evaluated_at: datetime
+
+
+class CooperationOut(_Out):
+    id: str
+    measure_id: str
+    carrier: str
+    items: list[str]
+    description: str
+    conditions: str
+    burden: str
+    status: str
+    created_by: str
+    created_at: datetime
+    sent_by: str | None
+    sent_at: datetime | None
+    responded_by: str | None
+    responded_at: datetime | None
+    refusal_reason: str | None
+    evaluation: str | None
+    withdrawn_by: str | None
+    withdrawn_at: datetime | None
+    explanations: list[ExplanationOut]
+    evaluations: list[EvaluationOut]

@@ -1,5 +1,6 @@
 """Governance pages under ``/governance`` (Japanese and English): party agreements,
-other-purpose consents, transmission measures and the committee's decisions.
+other-purpose consents, transmission measures and the committee's decisions, and the
+cooperation of telecom carriers under a measure.
 
 Forms post back here; a user-caused error is raised and shown on the error page in
 the reader's language, and the request's transaction is rolled back.
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from mamori.governance import agreements, consents, measures
+from mamori.governance import agreements, consents, cooperation, measures
 from mamori.governance import constants as c
 from mamori.governance.guard import permitted
 from mamori.governance.labels import label_context
@@ -57,6 +58,17 @@ nav.register(
     "purpose, and prior written arrangements.",
     order=42,
 )
+nav.register(
+    url="/governance/cooperation",
+    label_ja="電気通信事業者の協力",
+    label_en="Carrier cooperation",
+    action="cooperation.view",
+    resource_type="governance.cooperation",
+    description_ja="措置に係る協力の求め、事前説明の記録、事業者の回答と正当な理由の評価。",
+    description_en="Requests to telecom carriers under a measure, advance explanations, "
+    "the carriers' answers and the evaluation of a refusal's reason.",
+    order=43,
+)
 
 
 async def posted_form(request: Request) -> FormData:
@@ -95,6 +107,7 @@ def index(request: Request, current: LoggedInPage) -> Response:
         "can_measures": _can(current, "measure.view", "governance.measure"),
         "can_agreements": _can(current, "agreement.view", "governance.agreement"),
         "can_consents": _can(current, "consent.view", "governance.consent"),
+        "can_cooperation": _can(current, "cooperation.view", cooperation.RESOURCE),
         "can_console": _can(current, "oversight.view", "governance.oversight"),
     })
 
@@ -142,6 +155,7 @@ def measure_detail(request: Request, current: LoggedInPage, measure_id: str) -> 
             current, "measure.approve", "governance.measure", measure.id,
             requested_by=requested_by),
         "can_request": _can(current, "measure.request", "governance.measure", measure.id),
+        "can_cooperation": _can(current, "cooperation.view", cooperation.RESOURCE),
     })
 
 
@@ -304,3 +318,71 @@ def consent_action(request: Request, current: LoggedInPage, consent_id: str, ste
     else:
         return Response(status_code=404)
     return _see(f"/governance/consents/{consent_id}")
+
+
+# --- cooperation of telecom carriers ----------------------------------------------------
+
+
+@router.get("/cooperation")
+def cooperation_list(request: Request, current: LoggedInPage,
+                     measure: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    rows = cooperation.list_requests(session=current.session, principal=current.principal,
+                                     measure_id=measure or None)
+    return render(request, "governance/cooperation_requests.html", {
+        **label_context(), "requests": rows, "measure_id": measure or "",
+        "items": c.COOP_ITEMS,
+        "can_manage": _can(current, "cooperation.manage", cooperation.RESOURCE),
+    })
+
+
+@router.post("/cooperation")
+def cooperation_record(request: Request, current: LoggedInPage, form: PostedForm) -> Response:
+    created = cooperation.request_cooperation(
+        session=current.session, principal=current.principal,
+        measure_id=_text(form, "measure_id"), carrier=_text(form, "carrier"),
+        items=[v for v in form.getlist("items") if isinstance(v, str)],
+        description=_text(form, "description"), conditions=_text(form, "conditions"),
+        burden=_text(form, "burden"))
+    return _see(f"/governance/cooperation/{created.id}")
+
+
+@router.get("/cooperation/{request_id}")
+def cooperation_detail(request: Request, current: LoggedInPage, request_id: str) -> Response:
+    row = cooperation.get_request(session=current.session, principal=current.principal,
+                                  request_id=request_id)
+    return render(request, "governance/cooperation_request.html", {
+        **label_context(), "r": row, "methods": c.EXPLANATION_METHODS,
+        "evaluations": c.REFUSAL_EVALUATIONS,
+        "can_manage": _can(current, "cooperation.manage", cooperation.RESOURCE, row.id),
+    })
+
+
+@router.post("/cooperation/{request_id}/{step}")
+def cooperation_action(request: Request, current: LoggedInPage, request_id: str, step: str,
+                       form: PostedForm) -> Response:
+    session, principal = current.session, current.principal
+    if step == "explain":
+        digest, at = _text(form, "document_digest"), _text(form, "explained_at")
+        cooperation.record_explanation(
+            session=session, principal=principal, request_id=request_id,
+            method=_text(form, "method"), summary=_text(form, "summary"),
+            document_digest=digest or None,
+            explained_at=parse_when(at, field="explained at") if at else None)
+    elif step == "send":
+        cooperation.send_request(session=session, principal=principal, request_id=request_id)
+    elif step == "respond":
+        cooperation.record_response(
+            session=session, principal=principal, request_id=request_id,
+            outcome=_text(form, "outcome"), reason=_text(form, "reason") or None,
+            evaluation=_text(form, "evaluation") or None, note=_text(form, "note") or None)
+    elif step == "evaluate":
+        cooperation.evaluate_refusal(session=session, principal=principal,
+                                     request_id=request_id,
+                                     evaluation=_text(form, "evaluation"),
+                                     note=_text(form, "note"))
+    elif step == "withdraw":
+        cooperation.withdraw_request(session=session, principal=principal,
+                                     request_id=request_id)
+    else:
+        return Response(status_code=404)
+    return _see(f"/governance/cooperation/{request_id}")

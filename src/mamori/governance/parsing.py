@@ -128,3 +128,30 @@ def parse_list(values: Iterable[str], *, field: str) -> list[str]:
                     raise InvalidInput(f"{field}: an item is longer than 200 characters")
                 items.add(part)
     return sorted(items)
+
+
+def _shown(text: str) -> str:
+    """Typed text quoted for an error message, at most 40 characters."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= 40 else quoted[:37] + "..."
+
+
+def parse_choice(value: str | None, choices: Iterable[str], *, field: str) -> str:
+    """One code from a fixed vocabulary (case and surrounding blanks ignored)."""
+    allowed = tuple(choices)
+    text = (value or "").strip()
+    if text.lower() not in allowed:
+        shown = _shown(text) if text else "nothing"
+        raise InvalidInput(f"{field}: {shown} is not one of {', '.join(allowed)}")
+    return text.lower()
+
+
+def parse_choices(values: Iterable[str], choices: Iterable[str], *, field: str) -> list[str]:
+    """Codes from a fixed vocabulary, comma-separated or repeated → distinct, in the
+    vocabulary's order; at least one."""
+    allowed = tuple(choices)
+    found = {parse_choice(part, allowed, field=field)
+             for value in values for part in value.split(",") if part.strip()}
+    if not found:
+        raise InvalidInput(f"{field}: name at least one of {', '.join(allowed)}")
+    return [code for code in allowed if code in found]

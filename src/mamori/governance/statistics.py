@@ -2,7 +2,8 @@
 
 For any period: approval requests, approvals and refusals per article, notifications
 per event, provisions of selected information per recipient, other-purpose decisions,
-agreements, and deletions per data class. Counts only; nothing identifies a
+agreements, deletions per data class, and cooperation requests to telecom carriers with
+the evaluations of their refusals. Counts only; nothing identifies a
 communication.
 """
 
@@ -13,6 +14,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -27,6 +29,7 @@ from mamori.governance.models import (
     Agreement,
     Arrangement,
     Consent,
+    CooperationRequest,
     DeletionCertificate,
     Measure,
     MeasureTerm,
@@ -70,6 +73,8 @@ SECTIONS = (
     "consents",
     "deletions_records",
     "deletions_certificates",
+    "cooperation_requests",
+    "cooperation_refusals",
 )
 
 
@@ -176,6 +181,8 @@ def annual_report(
     ).all()
     add("deletions_records", [(name, total) for name, _, total in deletions])
     add("deletions_certificates", [(name, certs) for name, certs, _ in deletions])
+    add("cooperation_requests", _cooperation_counts(session, start, end))
+    add("cooperation_refusals", _refusal_evaluations(session, start, end))
 
     report = AnnualReport(start=start, end=end, label=label or
                           f"{start.isoformat()}/{end.isoformat()}", rows=rows)
@@ -183,6 +190,41 @@ def annual_report(
           object_type="annual_report", object_id=report.label, legal_basis="Art 61(2)",
           details={"start": start.isoformat(), "end": end.isoformat()})
     return report
+
+
+def _cooperation_counts(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, int]]:
+    """Requests recorded in the period, and those that reached each later status in it."""
+    request = CooperationRequest
+
+    def count(column: Any, *where: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(request).where(
+            column >= start, column < end, *where)) or 0)
+
+    return [
+        ("recorded", count(request.created_at)),
+        ("sent", count(request.sent_at)),
+        (c.COOP_COOPERATING, count(request.responded_at,
+                                   request.status == c.COOP_COOPERATING)),
+        (c.COOP_REFUSED, count(request.responded_at, request.status == c.COOP_REFUSED)),
+        (c.COOP_WITHDRAWN, count(request.withdrawn_at)),
+    ]
+
+
+def _refusal_evaluations(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, int]]:
+    """Refusals received in the period by the evaluation of their reason as it stood at
+    the period's end (a later change of view does not rewrite a past report)."""
+    found = dict.fromkeys(c.REFUSAL_EVALUATIONS, 0)
+    refusals = session.scalars(select(CooperationRequest).where(
+        CooperationRequest.status == c.COOP_REFUSED, CooperationRequest.responded_at >= start,
+        CooperationRequest.responded_at < end)).all()
+    for refusal in refusals:
+        views = [e.evaluation for e in refusal.evaluations if e.evaluated_at < end]
+        found[views[-1] if views else c.EVALUATION_UNDER_REVIEW] += 1
+    return list(found.items())
 
 
 def to_csv(report: AnnualReport) -> str:

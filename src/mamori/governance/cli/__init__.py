@@ -1,5 +1,6 @@
-"""The governance commands: ``mamori agreement``, ``consent``, ``measure``, ``retention``
-and ``oversight`` (one module with a Typer ``app`` each), and what they share."""
+"""The governance commands: ``mamori agreement``, ``consent``, ``measure``,
+``cooperation``, ``retention`` and ``oversight`` (one module with a Typer ``app``
+each), and what they share."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import typer
 from mamori.errors import InvalidInput
 from mamori.governance import notifications, oversight, parameters, retention, statistics
 from mamori.governance.cli import _, acting, command, emit_json, local, out
-from mamori.governance.labels import EVENTS, SECTIONS
+from mamori.governance.labels import EVENTS, REPORT_ITEMS, SECTIONS
 from mamori.governance.models import CertificateOut, NotificationOut
 from mamori.governance.parsing import parse_when
 
@@ -62,7 +62,9 @@ def report(
                           ensure_ascii=False, indent=2) + "\n", output)
     else:
         lines = [f"{_('Annual report statistics')} {result.label}"]
-        lines += [f"  {_(SECTIONS[r.section])} / {r.item}: {r.count}" for r in result.rows]
+        lines += [f"  {_(SECTIONS[r.section])} / "
+                  f"{_(REPORT_ITEMS.get(r.section, {}).get(r.item, r.item))}: {r.count}"
+                  for r in result.rows]
         _write("\n".join(lines) + "\n", output)
 
 
