@@ -113,6 +113,54 @@ class World:
                                recipient=self.recipients[category], purpose=purpose)
 
 
+def comms_handler(world: World) -> Principal:
+    """A designated communications handler of the Cabinet Office (value principal)."""
+    return Principal(username="t-handler", roles=frozenset({"comms_handler"}),
+                     organisation_id=world.orgs["cao"], organisation_kind="cabinet_office",
+                     designated_handler=True, mfa=True, purpose="specified_damage_prevention",
+                     via="web")
+
+
+def agreement_in_force(world: World) -> str:
+    """A concluded party agreement in force: the basis selected information came from."""
+    from mamori.db import utcnow
+    from mamori.governance import service as governance
+
+    admin = world.root.with_purpose("system_administration")
+    _, template = governance.agreement_template(session=world.session)
+    draft = governance.create_agreement(
+        session=world.session, principal=world.analyst, party_name="Sakura Electric",
+        party_organisation_id=world.orgs["sakura"], comm_scope="Control-network traffic",
+        party_identifiers=["198.51.100.0/24"], delivery_method="portal",
+        items={t["key"]: "As in the template" for t in template}, deviations="None")
+    governance.conclude_agreement(
+        session=world.session, principal=admin, agreement_id=draft.id,
+        signed_digest="sha256:" + "ab" * 32, effective_from=utcnow() - timedelta(days=1),
+        effective_until=utcnow() + timedelta(days=30))
+    return draft.id
+
+
+def selected_product(world: World, basis: str) -> str:
+    """A product whose content is one selected-communications aggregate under ``basis``:
+    its tier 1 carries selected communications information (SCI)."""
+    handler = comms_handler(world)
+    selected = {"type": "observed-data", "spec_version": "2.1", "id": sid("observed-data", 1),
+                "created": "2026-04-02T00:00:00.000Z", "modified": "2026-04-02T00:00:00.000Z",
+                "first_observed": "2026-04-02T00:00:00.000Z",
+                "last_observed": "2026-04-02T00:00:00.000Z", "number_observed": 1,
+                "object_refs": [sid("ipv4-addr", 1)],
+                "x_mamori_selection": {"batch_id": "B-1", "seq": 1, "measure_id": basis}}
+    address = {"type": "ipv4-addr", "spec_version": "2.1", "id": sid("ipv4-addr", 1),
+               "value": "198.51.100.77"}
+    _import(world.session, handler, [address, selected], ["COMMS"])
+    made = products.compose_product(
+        session=world.session, principal=handler, title_ja="通信情報", title_en="Selected",
+        narrative_ja="概要。", narrative_en="Summary.", use="operational",
+        readers=["administrative_body"], object_ids=[selected["id"], address["id"]])
+    world.session.commit()
+    return made.id
+
+
 def _import(session: Session, principal: Principal, objects: list[dict[str, Any]],
             labels: list[str], **extra: Any) -> None:
     result = intel.import_bundle(
@@ -167,3 +215,24 @@ def build_world(session: Session, *, indicators: int = 4) -> World:
 @pytest.fixture
 def world(session: Session, env: Path) -> World:
     return build_world(session)
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, token: str, who: str, *args: str) -> Any:
+    """``mamori --as WHO ARGS`` with WHO's API token: the result, or the error that
+    ``main()`` would print in one line and exit 2 with."""
+    from typer.testing import CliRunner
+
+    from mamori.cli.context import state
+    from mamori.cli.main import app
+    from mamori.config import reset_settings_cache
+    from mamori.errors import MamoriError
+
+    monkeypatch.setenv("MAMORI_TOKEN", token)
+    reset_settings_cache()
+    try:
+        return CliRunner().invoke(app, ["--as", who, *args], catch_exceptions=False,
+                                  standalone_mode=False)
+    except MamoriError as exc:
+        return exc
+    finally:
+        state.acting_as = None

@@ -13,6 +13,7 @@ EXPECTED: dict[str, set[str]] = {
     "provision.view": {"analyst", "comms_handler", "committee_inspector"},
     "provision.deliver": {"analyst", "admin", "system"},
     "feedback.view": {"analyst", "committee_inspector"},
+    "provision.review": {"analyst"},
     # A recipient organisation's own people, whatever their role; never the platform.
     "provision.receive": ALL_ROLES,
     "provision.feedback": ALL_ROLES,

@@ -12,28 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from mamori.audit.models import AuditEntry
-from mamori.cli.context import state
-from mamori.cli.main import app
 from mamori.config import reset_settings_cache
 from mamori.dissemination.taxii.params import TAXII_MEDIA
 from mamori.errors import MamoriError
 
 from .conftest import World
-
-
-def _run(monkeypatch: pytest.MonkeyPatch, token: str, who: str, *args: str) -> Any:
-    monkeypatch.setenv("MAMORI_TOKEN", token)
-    reset_settings_cache()
-    try:
-        return CliRunner().invoke(app, ["--as", who, *args], catch_exceptions=False,
-                                  standalone_mode=False)
-    except MamoriError as exc:  # main() prints it in one line and exits 2
-        return exc
-    finally:
-        state.acting_as = None
+from .conftest import run_cli as _run
 
 
 def test_recipient_and_provision_commands(world: World, monkeypatch: pytest.MonkeyPatch

@@ -190,6 +190,11 @@ def test_provisions_are_counted_for_the_annual_report(world: World) -> None:
     earlier = dict(service.provision_counts(session=world.session,
                                             start=start - timedelta(days=2), end=start))
     assert sum(earlier.values()) == 0
+    # None carried selected information, so no usage attestation was asked (counted in
+    # tests/dissemination/test_usage.py).
+    asked = dict(service.attestation_counts(session=world.session, start=start,
+                                            end=start + timedelta(days=1)))
+    assert asked["usage attestations requested"] == 0 and len(asked) == 6
 
 
 def test_every_text_of_the_domain_is_in_both_catalogues() -> None:

@@ -217,63 +217,25 @@ def test_a_changed_matrix_under_the_same_version_is_refused(world: World, env) -
         world.provide("council_member", 2)
 
 
-def _agreement_in_force(world: World) -> str:
-    from datetime import timedelta
-
-    from mamori.db import utcnow
-    from mamori.governance import service as governance
-
-    admin = world.root.with_purpose("system_administration")
-    _, template = governance.agreement_template(session=world.session)
-    draft = governance.create_agreement(
-        session=world.session, principal=world.analyst, party_name="Sakura Electric",
-        party_organisation_id=world.orgs["sakura"], comm_scope="Control-network traffic",
-        party_identifiers=["198.51.100.0/24"], delivery_method="portal",
-        items={t["key"]: "As in the template" for t in template}, deviations="None")
-    governance.conclude_agreement(
-        session=world.session, principal=admin, agreement_id=draft.id,
-        signed_digest="sha256:" + "ab" * 32, effective_from=utcnow() - timedelta(days=1),
-        effective_until=utcnow() + timedelta(days=30))
-    return draft.id
-
-
 def test_tier_one_with_selected_information_goes_through_governance(world: World) -> None:
     from mamori.access.principal import Principal
     from mamori.governance.models import UseDecision
-    from mamori.products import service as products
 
-    from .conftest import _import, sid
+    from .conftest import agreement_in_force, comms_handler, selected_product
 
     world.entitle()
-    basis = _agreement_in_force(world)
-    handler = Principal(username="t-handler", roles=frozenset({"comms_handler"}),
-                        organisation_id=world.orgs["cao"], organisation_kind="cabinet_office",
-                        designated_handler=True, mfa=True,
-                        purpose="specified_damage_prevention", via="web")
-    selected = {"type": "observed-data", "spec_version": "2.1", "id": sid("observed-data", 1),
-                "created": "2026-04-02T00:00:00.000Z", "modified": "2026-04-02T00:00:00.000Z",
-                "first_observed": "2026-04-02T00:00:00.000Z",
-                "last_observed": "2026-04-02T00:00:00.000Z", "number_observed": 1,
-                "object_refs": [sid("ipv4-addr", 1)],
-                "x_mamori_selection": {"batch_id": "B-1", "seq": 1, "measure_id": basis}}
-    address = {"type": "ipv4-addr", "spec_version": "2.1", "id": sid("ipv4-addr", 1),
-               "value": "198.51.100.77"}
-    _import(world.session, handler, [address, selected], ["COMMS"])
-    made = products.compose_product(
-        session=world.session, principal=handler, title_ja="通信情報", title_en="Selected",
-        narrative_ja="概要。", narrative_en="Summary.", use="operational",
-        readers=["administrative_body"], object_ids=[selected["id"], address["id"]])
-    world.session.commit()
+    made_id = selected_product(world, agreement_in_force(world))
+    handler = comms_handler(world)
     # An analyst may not provide communications-derived content; a designated handler may.
     with pytest.raises(Forbidden):
-        service.provide(session=world.session, principal=world.analyst, product_id=made.id,
+        service.provide(session=world.session, principal=world.analyst, product_id=made_id,
                         tier=1, recipient="npa", purpose="damage_prevention")
     world.session.rollback()
     with pytest.raises(ProvisionRefused, match="cannot carry"):
-        service.provide(session=world.session, principal=handler, product_id=made.id, tier=1,
+        service.provide(session=world.session, principal=handler, product_id=made_id, tier=1,
                         recipient="npa", purpose="vulnerability_handling")
     world.session.rollback()
-    provided = service.provide(session=world.session, principal=handler, product_id=made.id,
+    provided = service.provide(session=world.session, principal=handler, product_id=made_id,
                                tier=1, recipient="npa", purpose="damage_prevention")
     assert provided.use_decision_id is not None
     decision = world.session.get(UseDecision, provided.use_decision_id)

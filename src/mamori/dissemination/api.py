@@ -1,8 +1,10 @@
 """The JSON API of provision under ``/api/v1/dissemination``: recipients, providing,
-provisions, what an organisation received, acknowledgement and feedback."""
+provisions, what an organisation received, acknowledgement and feedback, and usage
+attestations after provisions of selected information."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,8 +13,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse
 
 from mamori.access.principal import Principal
-from mamori.dissemination import deliveries, feedback, provisions, recipients
-from mamori.dissemination.models import Feedback, Provision, Recipient
+from mamori.dissemination import deliveries, feedback, provisions, recipients, usage
+from mamori.dissemination.models import Feedback, Provision, Recipient, UsageRequest
+from mamori.dissemination.usage import PURPOSES_MAX
 from mamori.web.deps import CurrentPrincipal, DbSession
 
 router = APIRouter(prefix="/api/v1/dissemination", tags=["dissemination"])
@@ -43,6 +46,20 @@ class ProvideIn(BaseModel):
 class FeedbackIn(BaseModel):
     rating: int
     action_taken: str = Field(max_length=4000)
+
+
+class AttestationIn(BaseModel):
+    purposes: list[str] = Field(max_length=PURPOSES_MAX)
+    usage: str = Field(max_length=4000)
+    shared_onward: bool
+    shared_with: str | None = Field(default=None, max_length=4000)
+    still_held: bool
+    kept_until: date | None = None
+
+
+class ReviewIn(BaseModel):
+    outcome: str = Field(max_length=32)
+    note: str | None = Field(default=None, max_length=4000)
 
 
 def send_notices(request: Request, provision_id: int) -> BackgroundTask:
@@ -89,6 +106,21 @@ def provide(body: ProvideIn, request: Request, principal: CurrentPrincipal,
                         background=send_notices(request, made.id))
 
 
+@router.get("/provisions/attestations", summary="Usage attestations (analysts, oversight)")
+def list_attestations(principal: CurrentPrincipal, session: DbSession,
+                      overdue: bool = False, limit: int = 200) -> list[UsageRequest]:
+    return usage.list_attestations(session=session, principal=principal, overdue=overdue,
+                                   limit=provisions.check_limit(limit))
+
+
+@router.post("/provisions/attestations/{request_id}/review",
+             summary="Review a usage attestation (analysts)")
+def review_attestation(request_id: int, body: ReviewIn, principal: CurrentPrincipal,
+                       session: DbSession) -> UsageRequest:
+    return usage.review(session=session, principal=principal, request_id=request_id,
+                        **body.model_dump())
+
+
 @router.get("/provisions/{provision_id}", summary="One provision")
 def get_provision(provision_id: int, principal: CurrentPrincipal,
                   session: DbSession) -> dict[str, Any]:
@@ -126,6 +158,14 @@ def give_feedback(provision_id: int, body: FeedbackIn, principal: CurrentPrincip
     return feedback.give_feedback(session=session, principal=principal,
                                   provision_id=provision_id, rating=body.rating,
                                   action_taken=body.action_taken)
+
+
+@router.post("/provisions/{provision_id}/attestation", status_code=201,
+             summary="Attest how your organisation used selected information it received")
+def attest(provision_id: int, body: AttestationIn, principal: CurrentPrincipal,
+           session: DbSession) -> UsageRequest:
+    return usage.attest(session=session, principal=principal, provision_id=provision_id,
+                        **body.model_dump())
 
 
 @router.get("/products/{product_id}/feedback", summary="Feedback on one product")

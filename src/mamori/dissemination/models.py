@@ -227,6 +227,45 @@ class FeedbackRecord(Base):
     given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class UsageRequestRecord(Base):
+    """A request that the receiving body attest how it used a provision carrying selected
+    communications information (利用状況の確認, R-2.3-12), and the analysts' review."""
+
+    __tablename__ = "dis_usage_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("dis_provision.id"), unique=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("dis_recipient.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    use_decision_id: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class UsageAttestationRecord(Base):
+    """What the receiving body attested about its use: one statement per request."""
+
+    __tablename__ = "dis_usage_attestation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("dis_usage_request.id"), unique=True)
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    usage: Mapped[str] = mapped_column(Text)
+    shared_onward: Mapped[bool] = mapped_column(Boolean)
+    shared_with: Mapped[str | None] = mapped_column(Text)
+    still_held: Mapped[bool] = mapped_column(Boolean)
+    kept_until: Mapped[date | None] = mapped_column(Date)
+    attested_by: Mapped[str] = mapped_column(String(64))
+    attested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class TaxiiStatusRecord(Base):
     """A TAXII status resource: the outcome of one POST of objects."""
 
@@ -358,3 +397,35 @@ class Feedback(_Schema):
     action_taken: str
     given_by: str
     given_at: datetime
+
+
+class UsageAttestation(_Schema):
+    id: int
+    purposes: list[str]
+    usage: str
+    shared_onward: bool
+    shared_with: str | None
+    still_held: bool
+    kept_until: date | None
+    attested_by: str
+    attested_at: datetime
+
+
+class UsageRequest(_Schema):
+    id: int
+    provision_id: int
+    recipient_code: str = ""
+    category: str = ""
+    product_id: str = ""
+    tier: int = 1
+    use_decision_id: int
+    purpose: str
+    status: str
+    overdue: bool = False
+    requested_at: datetime
+    due_at: datetime
+    attestation: UsageAttestation | None = None
+    outcome: str | None
+    review_note: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None

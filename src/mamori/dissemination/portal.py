@@ -1,9 +1,11 @@
 """The portal pages of provision, in Japanese and English.
 
 ``/provisions``: what the signed-in person's organisation received (read, download the
-STIX bundle, acknowledge, rate, say what was done) and what became of what it reported.
+STIX bundle, acknowledge, rate, say what was done, attest its use of selected
+information) and what became of what it reported.
 ``/dissemination``: the Cabinet Office's side — recipients and what is on record for
-them, providing a product tier, foreign checks, and the feedback on each product.
+them, providing a product tier, foreign checks, the feedback on each product, and the
+usage attestations with their review.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from starlette.responses import RedirectResponse, Response
 from mamori.access.principal import Principal
 from mamori.dissemination import categories as cat
 from mamori.dissemination import entitlements as ent
-from mamori.dissemination import feedback, foreign, guard, outcomes, provisions, recipients
+from mamori.dissemination import (
+    feedback,
+    foreign,
+    guard,
+    outcomes,
+    provisions,
+    recipients,
+    usage,
+)
 from mamori.dissemination import safeguards as records
 from mamori.dissemination.entitled import recipients_of
 from mamori.dissemination.public import summarise
@@ -36,6 +46,12 @@ TIER_LABELS = {1: N_("Tier 1 (integrated analysis information)"),
                3: N_("Tier 3 (public analysis information)")}
 CHECK_LABELS = {foreign.PURPOSE_CONFORMITY: N_("Purpose-conformity finding"),
                 foreign.EQUIVALENT_SAFEGUARDS: N_("Confirmation of equivalent safeguards")}
+STATUS_LABELS = {usage.REQUESTED: N_("Awaiting attestation"), usage.ATTESTED: N_("Attested"),
+                 usage.REVIEWED: N_("Reviewed")}
+OUTCOME_LABELS = {usage.WITHIN_CONSENT: N_("Within consent"),
+                  usage.OUTSIDE_CONSENT: N_("Outside consent"),
+                  usage.UNCLEAR: N_("Unclear")}
+HELD, DISPOSED = "held", "disposed"
 
 
 def _is_recipient(*, session: Any, principal: Principal) -> bool:
@@ -90,9 +106,31 @@ def _date(form: FormData, name: str, *, required: bool = True) -> date | None:
         raise InvalidInput(f"{name}: expected a date (YYYY-MM-DD)", field=name) from None
 
 
+def _checkbox(form: FormData, name: str) -> bool:
+    value = _field(form, name, required=False)
+    if value not in ("", "on"):
+        raise InvalidInput(f"{name}: a checkbox is ticked or not", field=name)
+    return value == "on"
+
+
+def attestation_input(form: FormData) -> dict[str, Any]:
+    """The attestation form as :func:`usage.attest` takes it (which checks the content)."""
+    held = _field(form, "held")
+    if held not in (HELD, DISPOSED):
+        raise InvalidInput("held: say whether you still hold it or disposed of it",
+                           field="held")
+    return {"purposes": [v.strip() for v in form.getlist("purposes") if isinstance(v, str)],
+            "usage": _field(form, "usage", required=False),
+            "shared_onward": _checkbox(form, "shared_onward"),
+            "shared_with": _field(form, "shared_with", required=False) or None,
+            "still_held": held == HELD,
+            "kept_until": _date(form, "kept_until", required=False)}
+
+
 def _labels() -> dict[str, Any]:
     return {"tier_labels": TIER_LABELS, "categories": cat.CATEGORIES,
-            "check_labels": CHECK_LABELS}
+            "check_labels": CHECK_LABELS, "status_labels": STATUS_LABELS,
+            "outcome_labels": OUTCOME_LABELS}
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -110,8 +148,10 @@ def received_page(request: Request, current: LoggedInPage) -> Response:
         session=current.session, principal=current.principal, action="provision.outcome",
         resource=guard.resource(guard.DOMAIN, "outcomes",
                                 organisation_id=current.principal.organisation_id))
+    pending = usage.pending_for(session=current.session, principal=current.principal)
     return render(request, "dissemination/received.html", {
-        "items": items, "recipients": own, "can_outcomes": can_outcomes, **_labels()})
+        "items": items, "recipients": own, "can_outcomes": can_outcomes, "pending": pending,
+        **_labels()})
 
 
 @router.get("/provisions/outcomes")
@@ -131,7 +171,9 @@ def provision_page(provision_id: int, request: Request, current: LoggedInPage) -
     return render(request, "dissemination/provision.html", {
         "item": item, "summary": summarise(found), "object_count": len(found),
         "acknowledged_at": acknowledged_at, "feedback": given,
-        "is_recipient": item.recipient_id in own, **_labels()})
+        "asked": usage.request_of(current.session, provision_id),
+        "purposes": ent.load_matrix().purposes, "is_recipient": item.recipient_id in own,
+        **_labels()})
 
 
 @router.get("/provisions/{provision_id}/stix")
@@ -166,6 +208,13 @@ def feedback_form(provision_id: int, form: PostedForm, current: LoggedInPage) ->
     return _see_other(f"/provisions/{provision_id}")
 
 
+@router.post("/provisions/{provision_id}/attestation")
+def attestation_form(provision_id: int, form: PostedForm, current: LoggedInPage) -> Response:
+    usage.attest(session=current.session, principal=current.principal,
+                 provision_id=provision_id, **attestation_input(form))
+    return _see_other(f"/provisions/{provision_id}#attestation")
+
+
 # --- the Cabinet Office's side ----------------------------------------------------------
 
 
@@ -189,7 +238,7 @@ def overview_page(request: Request, current: LoggedInPage) -> Response:
                                         limit=50) if can_view else []
     matrix = ent.load_matrix()
     return render(request, "dissemination/overview.html", {
-        "recipients": listed, "provisions": recent, "matrix": matrix,
+        "recipients": listed, "provisions": recent, "matrix": matrix, "can_view": can_view,
         "products": _products(current), "can_manage": guard.permitted(
             session=current.session, principal=current.principal, action="recipient.manage",
             resource=guard.resource(guard.RECIPIENT)), **_labels()})
@@ -273,3 +322,24 @@ def product_feedback_page(product_id: str, request: Request, current: LoggedInPa
                                       product_id=product_id)
     return render(request, "dissemination/product_feedback.html", {"found": found,
                                                                    **_labels()})
+
+
+@router.get("/dissemination/attestations")
+def attestations_page(request: Request, current: LoggedInPage, overdue: bool = False
+                      ) -> Response:
+    found = usage.list_attestations(session=current.session, principal=current.principal,
+                                    overdue=overdue)
+    can_review = guard.permitted(session=current.session, principal=current.principal,
+                                 action="provision.review",
+                                 resource=guard.resource(guard.PROVISION, "attestations"))
+    return render(request, "dissemination/attestations.html", {
+        "requests": found, "overdue_only": overdue, "can_review": can_review,
+        "purposes": ent.load_matrix().purposes, **_labels()})
+
+
+@router.post("/dissemination/attestations/{request_id}/review")
+def review_form(request_id: int, form: PostedForm, current: LoggedInPage) -> Response:
+    usage.review(session=current.session, principal=current.principal, request_id=request_id,
+                 outcome=_field(form, "outcome"),
+                 note=_field(form, "note", required=False) or None)
+    return _see_other(f"/dissemination/attestations#request-{request_id}")

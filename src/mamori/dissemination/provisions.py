@@ -6,8 +6,9 @@ the tier output is built by the sanitiser and passes the labels lint; content de
 from selected communications information is decided by governance for the receiving
 body (Art 23); then the provision is stored with its purpose, legal basis, matrix
 version and digest, its objects join the recipient's TAXII collection, its notices are
-scheduled, and it is audited. A refusal is audited too — in a transaction of its own,
-so that it survives the error that undoes everything else.
+scheduled, a provision of selected information asks for a usage attestation
+(:mod:`mamori.dissemination.usage`), and it is audited. A refusal is audited too — in
+a transaction of its own, so that it survives the error that undoes everything else.
 """
 
 from __future__ import annotations
@@ -176,6 +177,9 @@ def provide(
     added = objects.store(session, recipient_id=row.id, provision_id=provision.id, tier=tier,
                           objects=output.objects, added=now)
     notices = deliveries.schedule(session, provision, row)
+    from mamori.dissemination.usage import open_request  # it reads provisions
+
+    open_request(session, principal, provision)
     guard.audit(session=session, principal=principal, action="dissemination.provision.delivered",
                 object_type="provision", object_id=provision.id,
                 legal_basis=verdict.legal_basis, purpose=purpose,

@@ -8,7 +8,7 @@ including for TAXII pages already being read.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,10 +42,15 @@ TRIGGERS: dict[str, tuple[str, str]] = {
 }
 
 
-def today() -> date:
+def local_date(moment: datetime) -> date:
+    """The date of ``moment`` where the platform operates (Asia/Tokyo by default)."""
     from zoneinfo import ZoneInfo
 
-    return utcnow().astimezone(ZoneInfo(get_settings().timezone)).date()
+    return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
+def today() -> date:
+    return local_date(utcnow())
 
 
 def _text(value: str, field: str) -> str:

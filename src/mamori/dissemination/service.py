@@ -1,7 +1,8 @@
 """The dissemination domain's public API (keyword-only functions, ``session=`` first).
 
-Recipients and what must be on record for them, provision, delivery notices, feedback
-and the counts for the annual report. Other domains call these and never read the
+Recipients and what must be on record for them, provision, delivery notices, feedback,
+usage attestations after provisions of selected information and the counts for the
+annual report. Other domains call these and never read the
 domain's tables.
 """
 
@@ -25,6 +26,7 @@ from mamori.dissemination.models import (
     Provision,
     ProvisionBasis,
     Recipient,
+    UsageRequest,
 )
 from mamori.dissemination.outcomes import ReportOutcome, report_outcomes
 from mamori.dissemination.provisions import (
@@ -50,8 +52,9 @@ from mamori.dissemination.safeguards import (
     revoke_provision_basis,
     withdraw_council_safeguards,
 )
-from mamori.dissemination.statistics import provision_counts
+from mamori.dissemination.statistics import attestation_counts, provision_counts
 from mamori.dissemination.taxii.server import collection_id
+from mamori.dissemination.usage import attest, list_attestations, pending_for, review
 
 __all__ = [
     "CouncilSafeguard",
@@ -65,19 +68,24 @@ __all__ = [
     "ProvisionRefused",
     "Recipient",
     "ReportOutcome",
+    "UsageRequest",
     "acknowledge",
+    "attest",
+    "attestation_counts",
     "collection_id",
     "create_recipient",
     "deliver_pending",
     "get_provision",
     "get_recipient",
     "give_feedback",
+    "list_attestations",
     "list_checks",
     "list_deliveries",
     "list_provisions",
     "list_recipients",
     "list_records",
     "load_matrix",
+    "pending_for",
     "product_feedback",
     "provide",
     "provision_counts",
@@ -88,6 +96,7 @@ __all__ = [
     "record_provision_basis",
     "refusals_recorded",
     "report_outcomes",
+    "review",
     "revoke_provision_basis",
     "update_recipient",
     "webhook_secret",

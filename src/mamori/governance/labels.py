@@ -91,12 +91,23 @@ SECTIONS = {
     "deletions_certificates": N_("Deletion certificates"),
     "cooperation_requests": N_("Cooperation requests to telecom carriers"),
     "cooperation_refusals": N_("Carrier refusals by evaluation of the reason"),
+    "usage_attestations": N_("Usage attestations of provided selected information"),
+}
+# Items of dissemination's attestation counts (R-2.3-12), as that domain names them.
+USAGE_ATTESTATIONS = {
+    "usage attestations requested": N_("Attestations requested"),
+    "usage attestations attested": N_("Attestations received"),
+    "usage attestations overdue": N_("Attestations overdue"),
+    "usage attestations reviewed within_consent": N_("Reviewed: used within consent"),
+    "usage attestations reviewed outside_consent": N_("Reviewed: used outside consent"),
+    "usage attestations reviewed unclear": N_("Reviewed: unclear"),
 }
 # Sections whose items are codes with a name for people.
 REPORT_ITEMS: dict[str, dict[str, str]] = {
     "notifications": EVENTS,
     "cooperation_requests": COOPERATION_COUNTS,
     "cooperation_refusals": REFUSAL_EVALUATIONS,
+    "usage_attestations": USAGE_ATTESTATIONS,
 }
 
 

@@ -152,6 +152,8 @@ def annual_report(
 
     add("provisions_by_category",
         dissemination_service.provision_counts(session=session, start=start, end=end))
+    add("usage_attestations",
+        dissemination_service.attestation_counts(session=session, start=start, end=end))
 
     decisions = dict(session.execute(
         select(UseDecision.granted, func.count())

@@ -1,6 +1,7 @@
 """``mamori provision``: provide a product tier to a recipient, record the checks a
-foreign provision needs, send the notices, read provisions and their feedback, and
-count provisions for the annual report."""
+foreign provision needs, send the notices, read provisions and their feedback, follow
+and review the usage attestations after provisions of selected information, and count
+provisions for the annual report."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from rich.console import Console
 from mamori.access.principal import Principal
 from mamori.cli.context import state
 from mamori.db import session_scope
-from mamori.dissemination import deliveries, feedback, foreign, provisions
+from mamori.dissemination import deliveries, feedback, foreign, provisions, usage
 from mamori.dissemination.cli import acting, print_json
+from mamori.dissemination.safeguards import local_date
 from mamori.dissemination.statistics import provision_statistics
 
 app = typer.Typer(help="Provision (提供): provide products within each recipient's "
@@ -141,10 +143,46 @@ def product_feedback(product_id: str) -> None:
                             for e in found.entries]})
 
 
+@app.command("attestations")
+def attestations(overdue: bool = typer.Option(False, "--overdue",
+                                              help="Only those still open after their due "
+                                              "date."),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Usage attestations asked after provisions of selected information, soonest due
+    first."""
+    with acting() as (session, principal):
+        found = usage.list_attestations(session=session, principal=principal,
+                                        overdue=overdue)
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in found])
+        return
+    for r in found:
+        status = f"{r.status} (overdue)" if r.overdue else r.status
+        out.print("\t".join([str(r.id), f"provision {r.provision_id}", r.recipient_code,
+                             f"due {local_date(r.due_at)}", status, r.outcome or ""]).rstrip(),
+                  highlight=False)
+
+
+@app.command("review")
+def review(
+    request_id: int = typer.Argument(..., help="The attestation request (see `attestations`)."),
+    outcome: str = typer.Option(..., "--outcome", help=" | ".join(usage.OUTCOMES)),
+    note: str | None = typer.Option(None, "--note",
+                                    help="Required unless the use is within consent."),
+) -> None:
+    """Review what a receiving body attested about its use of selected information."""
+    with acting() as (session, principal):
+        done = usage.review(session=session, principal=principal, request_id=request_id,
+                            outcome=outcome, note=note)
+    out.print(f"request {done.id} (provision {done.provision_id}): {done.outcome}",
+              highlight=False)
+
+
 @app.command("stats")
 def stats(start: str = typer.Option(..., "--from", help="YYYY-MM-DD (UTC)"),
           end: str = typer.Option(..., "--until", help="YYYY-MM-DD (UTC), exclusive")) -> None:
-    """Provisions per category and tier in a period (for the annual report)."""
+    """Provisions per category and tier, and usage attestations, in a period (for the
+    annual report)."""
     from datetime import UTC
 
     from mamori.errors import InvalidInput
