@@ -5,8 +5,10 @@ Importable as ``worlds`` from test packages (``tests/`` is their import root).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
+import pytest
 from sqlalchemy.orm import Session
 
 from mamori.access import service as access
@@ -34,3 +36,24 @@ def seed_organisations(
         for name, role, org in people
     }
     return ids, principals
+
+
+Run = tuple[int, str, str]  # exit code, stdout, stderr
+
+
+def invoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+           *args: str, stdin: object | None = None) -> Run:
+    """``mamori ARGS`` in this process, as a shell would run it: exit code and output."""
+    from mamori.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["mamori", *args])
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", stdin)
+    capsys.readouterr()
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from mamori.access.demo import seed
-from mamori.cli.main import main
 from mamori.config import reset_settings_cache
+from worlds import invoke
 
 Run = tuple[int, str, str]
 Mamori = Callable[..., Run]
@@ -30,16 +29,7 @@ def mamori(
         else:
             monkeypatch.setenv("MAMORI_TOKEN", token)
         reset_settings_cache()
-        monkeypatch.setattr(sys, "argv", ["mamori", *args])
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return invoke(capsys, monkeypatch, *args, stdin=io.StringIO(stdin))
 
     return run
 

@@ -9,7 +9,6 @@ attributes go through the real Cedar policies on every call.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,11 +22,11 @@ from sqlalchemy.orm import Session
 from mamori.access.principal import Principal
 from mamori.audit.models import AuditEntry
 from mamori.cli.context import state
-from mamori.cli.main import main
 from mamori.config import reset_settings_cache
 from mamori.db import session_scope, utcnow
 from mamori.governance import agreements, measures
 from mamori.web.app import create_app
+from worlds import invoke
 
 CABINET_OFFICE = 1
 OTHER_BODY = 7
@@ -134,15 +133,7 @@ def mamori(env: Path, monkeypatch: pytest.MonkeyPatch,
     def run(*args: str) -> Run:
         state.acting_as = None
         monkeypatch.delenv("MAMORI_AS", raising=False)
-        monkeypatch.setattr(sys, "argv", ["mamori", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return invoke(capsys, monkeypatch, *args)
 
     return run
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,11 +14,11 @@ import pytest
 from cyclonedx.output.xml import XmlV1Dot6
 from fastapi.testclient import TestClient
 
-from mamori.cli.main import main
 from mamori.config import reset_settings_cache
 from mamori.db import session_scope
 from mamori.registry import sbom
 from mamori.web.app import create_app
+from worlds import invoke
 
 PASSWORD = "correct horse battery staple"
 Run = tuple[int, str, str]
@@ -64,16 +63,7 @@ def mamori(
     def run(user: str, *args: str) -> Run:
         monkeypatch.setenv("MAMORI_TOKEN", tokens[user])
         reset_settings_cache()
-        monkeypatch.setattr(sys, "argv", ["mamori", "--as", user, *args])
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return invoke(capsys, monkeypatch, "--as", user, *args, stdin=io.StringIO(""))
 
     return run
 

@@ -19,6 +19,7 @@ from mamori.audit.models import AuditEntry
 from mamori.db import utcnow
 from mamori.governance import agreements, measures
 from mamori.selection import service
+from worlds import invoke
 
 CAO = 1
 ANALYST = Principal(username="s-analyst", roles=frozenset({"analyst"}),
@@ -127,13 +128,11 @@ def mamori(env, session: Session, monkeypatch: pytest.MonkeyPatch,
     Returns ``run(*args, stdin=b"")`` → (exit code, stdout, stderr).
     """
     import io
-    import sys
     import types
 
     from rich.console import Console
 
     from mamori.access.demo import seed
-    from mamori.cli.main import main
     from mamori.config import reset_settings_cache
 
     monkeypatch.setenv("MAMORI_DEMO", "1")
@@ -144,15 +143,7 @@ def mamori(env, session: Session, monkeypatch: pytest.MonkeyPatch,
 
     def run(*args: str, stdin: bytes = b"") -> Run:
         reset_settings_cache()
-        monkeypatch.setattr(sys, "argv", ["mamori", *args])
-        monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(stdin)))
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        piped = types.SimpleNamespace(buffer=io.BytesIO(stdin))
+        return invoke(capsys, monkeypatch, *args, stdin=piped)
 
     return run

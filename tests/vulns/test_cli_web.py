@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from mamori.cli.main import main
 from mamori.config import reset_settings_cache
 from mamori.db import session_scope
 from mamori.vulns import service
 from mamori.web.app import create_app
+from worlds import invoke
 
 from .conftest import CVE_DIR, build_world
 from .test_catalogue_coordination import csaf_validate
@@ -59,16 +58,7 @@ def mamori(people: dict[str, str], monkeypatch: pytest.MonkeyPatch,
             monkeypatch.setenv("MAMORI_TOKEN", people[user])
         reset_settings_cache()
         argv = ["mamori", *(["--as", user] if user else []), *args]
-        monkeypatch.setattr(sys, "argv", argv)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return invoke(capsys, monkeypatch, *argv[1:], stdin=io.StringIO(""))
 
     return run
 
