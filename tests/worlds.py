@@ -57,3 +57,18 @@ def invoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         code = int(exit_.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def first_administrator(session: Session, *, password: str) -> tuple[int, Principal]:
+    """The Cabinet Office and its first administrator ``root``, made the way ``mamori
+    user add`` does on first start; returns the office's id and root's signed-in form."""
+    boot = access.bootstrap_principal(session=session)
+    cao = access.create_organisation(session=session, principal=boot, code="cao",
+                                     name_ja="内閣府", name_en="Cabinet Office",
+                                     kind="cabinet_office")
+    root = access.create_user(session=session, principal=boot, username="root",
+                              display_name="Root", roles=["admin"], organisation_id=cao.id,
+                              password=password)
+    return int(cao.id), Principal(username="root", roles=frozenset({"admin"}),
+                                  user_id=root.id, organisation_id=cao.id,
+                                  organisation_kind="cabinet_office", mfa=True)

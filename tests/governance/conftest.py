@@ -26,7 +26,7 @@ from mamori.config import reset_settings_cache
 from mamori.db import session_scope, utcnow
 from mamori.governance import agreements, measures
 from mamori.web.app import create_app
-from worlds import invoke
+from worlds import first_administrator, invoke
 
 CABINET_OFFICE = 1
 OTHER_BODY = 7
@@ -145,22 +145,14 @@ def tokens(env: object) -> dict[str, str]:
 
     made: dict[str, str] = {}
     with session_scope() as session:
-        boot = access.bootstrap_principal(session=session)
-        cao = access.create_organisation(session=session, principal=boot, code="cao",
-                                         name_ja="内閣府", name_en="Cabinet Office",
-                                         kind="cabinet_office")
-        root = access.create_user(session=session, principal=boot, username="root",
-                                  display_name="Root", roles=["admin"],
-                                  organisation_id=cao.id, password=PASSWORD)
-        admin = Principal(username="root", roles=frozenset({"admin"}), user_id=root.id,
-                          organisation_id=cao.id, organisation_kind=cao.kind, mfa=True)
+        cao_id, admin = first_administrator(session, password=PASSWORD)
         committee = access.create_organisation(
             session=session, principal=admin, code="committee", name_ja="監理委員会",
             name_en="Oversight Committee", kind="oversight_committee")
         power = access.create_organisation(
             session=session, principal=admin, code="power", name_ja="電力",
             name_en="Power", kind="operator")
-        for name, role, org in (("ana", "analyst", cao.id), ("ian", "committee_inspector",
+        for name, role, org in (("ana", "analyst", cao_id), ("ian", "committee_inspector",
                                                             committee.id),
                                 ("opal", "operator", power.id)):
             access.create_user(session=session, principal=admin, username=name,

@@ -18,7 +18,7 @@ from mamori.config import reset_settings_cache
 from mamori.db import session_scope
 from mamori.registry import sbom
 from mamori.web.app import create_app
-from worlds import invoke
+from worlds import first_administrator, invoke
 
 PASSWORD = "correct horse battery staple"
 Run = tuple[int, str, str]
@@ -28,19 +28,10 @@ Run = tuple[int, str, str]
 def tokens(env: Path) -> dict[str, str]:
     """An administrator and one operator's staff member, each with an API token."""
     from mamori.access import service as access
-    from mamori.access.principal import Principal
 
     made: dict[str, str] = {}
     with session_scope() as session:
-        boot = access.bootstrap_principal(session=session)
-        cao = access.create_organisation(session=session, principal=boot, code="cao",
-                                         name_ja="内閣府", name_en="Cabinet Office",
-                                         kind="cabinet_office")
-        root = access.create_user(session=session, principal=boot, username="root",
-                                  display_name="Root", roles=["admin"],
-                                  organisation_id=cao.id, password=PASSWORD)
-        admin = Principal(username="root", roles=frozenset({"admin"}), user_id=root.id,
-                          organisation_id=cao.id, organisation_kind="cabinet_office", mfa=True)
+        _, admin = first_administrator(session, password=PASSWORD)
         for code, kind in (("sakura", "operator"), ("hikari", "operator")):
             access.create_organisation(session=session, principal=admin, code=code,
                                        name_ja=code, name_en=code, kind=kind)
