@@ -123,18 +123,34 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return and_(UsageRequestRecord.status == REQUESTED, UsageRequestRecord.due_at < now)
 
 
+def _views(session: Session, rows: list[UsageRequestRecord], now: datetime
+           ) -> list[UsageRequest]:
+    """Requests as people see them, with their provision, recipient and attestation
+    loaded in three queries whatever the number of rows."""
+    if not rows:
+        return []
+    provisions = {p.id: p for p in session.scalars(select(ProvisionRecord).where(
+        ProvisionRecord.id.in_({r.provision_id for r in rows})))}
+    recipients = {r.id: r for r in session.scalars(select(RecipientRecord).where(
+        RecipientRecord.id.in_({r.recipient_id for r in rows})))}
+    statements = {a.request_id: a for a in session.scalars(select(UsageAttestationRecord)
+                  .where(UsageAttestationRecord.request_id.in_([r.id for r in rows])))}
+    views = []
+    for row in rows:
+        provision, recipient = provisions.get(row.provision_id), recipients.get(row.recipient_id)
+        statement = statements.get(row.id)
+        views.append(UsageRequest.model_validate(row).model_copy(update={
+            "recipient_code": recipient.code if recipient else "",
+            "category": provision.category if provision else "",
+            "product_id": provision.product_id if provision else "",
+            "tier": provision.tier if provision else 1,
+            "overdue": row.status == REQUESTED and row.due_at < now,
+            "attestation": UsageAttestation.model_validate(statement) if statement else None}))
+    return views
+
+
 def _view(session: Session, row: UsageRequestRecord, now: datetime) -> UsageRequest:
-    provision = session.get(ProvisionRecord, row.provision_id)
-    recipient = session.get(RecipientRecord, row.recipient_id)
-    statement = session.scalars(select(UsageAttestationRecord).where(
-        UsageAttestationRecord.request_id == row.id)).first()
-    return UsageRequest.model_validate(row).model_copy(update={
-        "recipient_code": recipient.code if recipient else "",
-        "category": provision.category if provision else "",
-        "product_id": provision.product_id if provision else "",
-        "tier": provision.tier if provision else 1,
-        "overdue": row.status == REQUESTED and row.due_at < now,
-        "attestation": UsageAttestation.model_validate(statement) if statement else None})
+    return _views(session, [row], now)[0]
 
 
 # --- opening a request (inside provide) --------------------------------------------------
@@ -228,7 +244,7 @@ def pending_for(*, session: Session, principal: Principal) -> list[UsageRequest]
     rows = session.scalars(select(UsageRequestRecord).where(
         UsageRequestRecord.recipient_id.in_(ids), UsageRequestRecord.status == REQUESTED)
         .order_by(UsageRequestRecord.due_at, UsageRequestRecord.id))
-    return [_view(session, r, now) for r in rows]
+    return _views(session, list(rows), now)
 
 
 def request_of(session: Session, provision_id: int) -> UsageRequest | None:
@@ -252,7 +268,7 @@ def list_attestations(*, session: Session, principal: Principal, overdue: bool =
         UsageRequestRecord.due_at, UsageRequestRecord.id).limit(max(1, min(limit, 1000)))
     if overdue:
         query = query.where(overdue_clause(now))
-    return [_view(session, r, now) for r in session.scalars(query)]
+    return _views(session, list(session.scalars(query)), now)
 
 
 def review(
